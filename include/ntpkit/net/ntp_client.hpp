@@ -1,0 +1,72 @@
+#pragma once
+
+// The NTP client: one address queried with pacing, retries and every sanity test, and many
+// targets at once with bounded concurrency.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "ntpkit/export.hpp"
+#include "ntpkit/net/resolve.hpp"
+#include "ntpkit/report/sample.hpp"
+
+namespace ntpkit::net {
+
+/// How to query one address.
+struct query_options {
+  unsigned samples = 1;                       ///< answered requests wanted
+  unsigned retries = 0;                       ///< extra requests after a timeout, per sample
+  std::chrono::milliseconds timeout{2000};    ///< wait for a reply to each request
+  std::chrono::milliseconds interval{2000};   ///< least time between requests to one address
+  std::uint8_t version = 4;                   ///< NTP version of our requests (1..4)
+};
+
+/// Spaces requests to the same address by at least `interval`, across every coroutine of a
+/// run (RFC 5905's 2 s guard by default).
+class NTPKIT_API pacer {
+ public:
+  explicit pacer(std::chrono::milliseconds interval) : interval_(interval) {}
+  /// Waits until a request to `to` is allowed and books it.
+  asio::awaitable<void> wait_turn(const udp::endpoint& to);
+
+ private:
+  std::chrono::milliseconds interval_;
+  std::map<udp::endpoint, std::chrono::steady_clock::time_point> next_;
+};
+
+/// Queries `server`: up to `samples` rounds of up to 1 + `retries` requests. Replies from
+/// elsewhere, with a foreign origin, duplicates and malformed datagrams are counted in
+/// `ignored` and waited past. A Kiss-o'-Death ends all sending to the address. Never throws;
+/// every failure is in the report's error.
+NTPKIT_API asio::awaitable<report::address_report> query(udp::endpoint server,
+                                                         const query_options& options,
+                                                         pacer& pace);
+
+/// How to probe many targets.
+struct probe_options {
+  query_options query;
+  family address_family = family::any;
+  std::size_t concurrency = 0;  ///< addresses in flight at once; 0 = default_concurrency()
+};
+
+/// Addresses in flight by default: what RLIMIT_NOFILE allows with room to spare, at most 512.
+NTPKIT_API std::size_t default_concurrency() noexcept;
+
+/// Called once per target as soon as all its addresses are done, with the target's index.
+using target_done = std::function<void(std::size_t index, const report::target_report&)>;
+
+/// Resolves and queries every target; the result keeps the order of `targets`.
+NTPKIT_API asio::awaitable<std::vector<report::target_report>> probe(
+    std::vector<target> targets, probe_options options, target_done on_done = {});
+
+/// probe() on an io_context of its own, for callers without one.
+NTPKIT_API std::vector<report::target_report> probe_blocking(std::vector<target> targets,
+                                                             const probe_options& options,
+                                                             target_done on_done = {});
+
+}  // namespace ntpkit::net

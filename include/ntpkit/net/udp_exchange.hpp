@@ -1,0 +1,90 @@
+#pragma once
+
+// A UDP socket that reports when the kernel sent and received each datagram (SO_TIMESTAMPING
+// software timestamps, falling back to user-space clock reads), and ICMP errors (IP_RECVERR)
+// for an unconnected socket. All Linux socket-option handling lives in udp_exchange.cpp, as
+// chrony keeps it in ntp_io_linux.c.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ntpkit/export.hpp"
+#include "ntpkit/proto/timestamp.hpp"
+#include "ntpkit/report/sample.hpp"
+#include "ntpkit/result.hpp"
+
+namespace ntpkit::net {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+/// A datagram we sent.
+struct sent_datagram {
+  proto::sys_nanoseconds user_time;  ///< system clock read just before the send
+  std::uint32_t id = 0;              ///< sequence number of the send on this socket
+};
+
+/// A datagram we received.
+struct received_datagram {
+  std::size_t size = 0;      ///< bytes placed in the buffer
+  bool truncated = false;    ///< the datagram was longer than the buffer
+  udp::endpoint from;
+  proto::sys_nanoseconds time;  ///< kernel receive time, or the system clock right after
+  report::time_source source = report::time_source::user;
+};
+
+/// UDP socket with kernel timestamps.
+class NTPKIT_API timestamping_socket {
+ public:
+  /// Opens an unbound socket of `protocol` (the kernel picks the port at the first send).
+  static result<timestamping_socket> open(const asio::any_io_executor& ex,
+                                          const udp& protocol);
+
+  timestamping_socket(timestamping_socket&&) noexcept;
+  timestamping_socket& operator=(timestamping_socket&&) noexcept;
+  ~timestamping_socket();
+
+  /// Sends `bytes` to `to`. The clock is read immediately before the system call.
+  result<sent_datagram> send(std::span<const std::uint8_t> bytes, const udp::endpoint& to);
+
+  /// Waits for the next datagram until `deadline` (steady clock). Errors: std::errc::timed_out,
+  /// ICMP-reported errors (connection_refused = port unreachable, host_unreachable,
+  /// network_unreachable), other socket errors.
+  asio::awaitable<result<received_datagram>> receive(
+      std::span<std::uint8_t> buffer, std::chrono::steady_clock::time_point deadline);
+
+  /// The kernel's transmit time of send `id`, once the kernel has reported it.
+  std::optional<proto::sys_nanoseconds> transmit_time(std::uint32_t id);
+
+  /// True when the kernel timestamps received datagrams.
+  bool kernel_receive_timestamps() const noexcept { return rx_kernel_; }
+
+ private:
+  explicit timestamping_socket(udp::socket s, bool rx_kernel, bool tx_kernel);
+  // Reads the error queue: transmit timestamps and ICMP errors.
+  void drain_error_queue();
+  // One non-blocking read; std::errc::resource_unavailable_try_again when nothing is queued.
+  result<received_datagram> try_receive(std::span<std::uint8_t> buffer);
+
+  udp::socket socket_;
+  bool rx_kernel_ = false;
+  bool tx_kernel_ = false;
+  std::uint32_t next_id_ = 0;
+  std::vector<std::pair<std::uint32_t, proto::sys_nanoseconds>> tx_times_;
+  std::error_code icmp_error_;
+};
+
+/// The system clock's resolution as an NTP precision (log2 seconds), measured once as the
+/// shortest step between consecutive reads.
+NTPKIT_API std::int8_t local_precision();
+
+/// 64 bits from the kernel's CSPRNG (getrandom), for transmit timestamps.
+NTPKIT_API std::uint64_t random_bits();
+
+}  // namespace ntpkit::net

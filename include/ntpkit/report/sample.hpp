@@ -1,0 +1,117 @@
+#pragma once
+
+// The one result model: net fills it, every formatter (text, JSON, plugin, Prometheus) reads
+// it, every app builds on it (facebook/time's NTPCheckResult, chrony's RPT_* structs). Plain
+// data over std and proto types only, so it can be made without a socket (tests, pcap).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ntpkit/export.hpp"
+#include "ntpkit/proto/exchange.hpp"
+#include "ntpkit/proto/packet.hpp"
+#include "ntpkit/proto/timestamp.hpp"
+
+namespace ntpkit::report {
+
+/// Why a target or address failed; the JSON `error.kind` values.
+enum class error_kind {
+  none,
+  resolve,         ///< the name did not resolve (or has no address of the asked family)
+  timeout,         ///< no acceptable reply within the timeout
+  unreachable,     ///< ICMP said port, host or network unreachable
+  network,         ///< the local socket failed (send error, no route, ...)
+  kiss,            ///< Kiss-o'-Death (see kiss_code)
+  unsynchronised,  ///< LI 3 or stratum >= 16
+  sanity,          ///< a sanity check failed
+  auth,            ///< authentication failed (bad or missing MAC)
+  usage,           ///< bad options or configuration
+};
+
+/// The snake_case name of a kind ("timeout", "kiss", ...).
+NTPKIT_API std::string_view error_kind_name(error_kind k) noexcept;
+
+/// An error: its kind and one line saying what happened.
+struct error_info {
+  error_kind kind = error_kind::none;
+  std::string message;
+  std::string kiss_code;  ///< set for error_kind::kiss
+  explicit operator bool() const noexcept { return kind != error_kind::none; }
+};
+
+/// Where a local timestamp came from.
+enum class time_source {
+  user,    ///< read from the system clock in user space around the system call
+  kernel,  ///< the kernel's software timestamp of the datagram (SO_TIMESTAMPING)
+};
+
+/// "user" or "kernel".
+NTPKIT_API std::string_view time_source_name(time_source s) noexcept;
+
+/// One answered request.
+struct sample {
+  proto::packet reply;
+  proto::exchange_times times;  ///< T1..T4 as wire timestamps
+  proto::date t1_date;          ///< T1 and T4 with their era, from the local clock
+  proto::date t4_date;
+  time_source t1_source = time_source::user;
+  time_source t4_source = time_source::user;
+  proto::measurement measured;
+  proto::assessment assessed;
+  std::uint32_t attempt = 0;  ///< which request of its round this answers (0 = first)
+};
+
+/// A datagram that arrived but was not taken as an answer, and why (a check name, or a
+/// parse error such as "truncated").
+struct ignored_count {
+  std::string reason;
+  std::uint32_t count = 0;
+};
+
+/// Everything about one server address.
+struct address_report {
+  std::string address;  ///< numeric, without brackets
+  std::uint16_t port = 0;
+  bool ipv6 = false;
+  std::uint32_t requests = 0;              ///< requests sent
+  std::vector<sample> samples;             ///< every accepted reply, in order
+  std::optional<std::size_t> selected;     ///< the min-delay sample among the good ones
+  proto::duration jitter;                  ///< RMS offset spread of the good samples
+  std::vector<ignored_count> ignored;      ///< datagrams not taken, by reason
+  error_info error;
+  /// True when this address gave a usable answer and no error.
+  bool ok() const noexcept { return !error && selected.has_value(); }
+  /// The selected sample; requires selected.
+  const sample& best() const { return samples.at(*selected); }
+  /// Adds one to the count of `reason`.
+  NTPKIT_API void ignore(std::string_view reason);
+};
+
+/// One target as the user named it, and each of its addresses.
+struct target_report {
+  std::string spec;  ///< as given on the command line
+  std::string host;
+  std::uint16_t port = 0;
+  error_info error;  ///< resolve errors; address errors stay with the address
+  std::vector<address_report> addresses;
+  /// True when the name resolved and every address is ok.
+  NTPKIT_API bool ok() const noexcept;
+};
+
+/// A whole run.
+struct probe_report {
+  proto::date started;
+  std::vector<target_report> targets;
+  /// True when every target is ok.
+  NTPKIT_API bool ok() const noexcept;
+};
+
+/// Fills `selected`, `jitter` and `error` of an address from its samples and the way its
+/// exchange ended (`transport` holds a timeout or unreachable error, or none).
+NTPKIT_API void conclude(address_report& a, error_info transport);
+
+}  // namespace ntpkit::report

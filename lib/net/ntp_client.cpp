@@ -1,0 +1,302 @@
+#include "ntpkit/net/ntp_client.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+#include <deque>
+#include <exception>
+
+#include "ntpkit/net/udp_exchange.hpp"
+#include "ntpkit/proto/packet.hpp"
+
+namespace ntpkit::net {
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using steady = std::chrono::steady_clock;
+using report::error_info;
+using report::error_kind;
+
+// Room for any NTP datagram we accept (header, NTS fields, MAC); longer ones are "oversized".
+constexpr std::size_t receive_buffer_size = 2048;
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+std::string endpoint_text(const udp::endpoint& e) {
+  const auto a = e.address().to_string();
+  return (e.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(e.port());
+}
+
+error_info socket_error(std::error_code ec, const udp::endpoint& server) {
+  if (ec == std::errc::connection_refused) {
+    return {error_kind::unreachable,
+            "port unreachable: nothing listens on " + endpoint_text(server), {}};
+  }
+  if (ec == std::errc::host_unreachable) return {error_kind::unreachable, "host unreachable", {}};
+  if (ec == std::errc::network_unreachable) {
+    return {error_kind::unreachable, "network unreachable", {}};
+  }
+  return {error_kind::network, ec.message(), {}};
+}
+
+// One request on the wire, remembered until the end of the address's queries so that late
+// answers are still taken and replays are recognised.
+struct outstanding {
+  proto::timestamp transmit;
+  proto::sys_nanoseconds t1;
+  std::uint32_t id = 0;
+  std::uint32_t attempt = 0;
+  bool answered = false;
+};
+
+report::sample make_sample(const proto::packet& reply, const outstanding& req,
+                           std::optional<proto::sys_nanoseconds> kernel_t1,
+                           const received_datagram& d) {
+  report::sample s;
+  s.reply = reply;
+  s.attempt = req.attempt;
+  s.t1_source = kernel_t1 ? report::time_source::kernel : report::time_source::user;
+  s.t1_date = proto::date::from_sys_time(kernel_t1.value_or(req.t1));
+  s.t4_date = proto::date::from_sys_time(d.time);
+  s.t4_source = d.source;
+  s.times = {s.t1_date.to_timestamp(), reply.receive, reply.transmit, s.t4_date.to_timestamp()};
+  s.measured = proto::measure(s.times, reply.precision, local_precision());
+  proto::reply_expectation expected;
+  expected.sent_transmit = req.transmit;
+  expected.local_precision = local_precision();
+  s.assessed = proto::assess_reply(reply, s.times.t1, s.times.t4, expected);
+  return s;
+}
+
+// Waits for the answer to any outstanding request until `deadline`. Returns true when a
+// reply was taken, false on timeout; sets `transport` on socket errors.
+asio::awaitable<bool> await_reply(timestamping_socket& sock, const udp::endpoint& server,
+                                  std::vector<outstanding>& sent, steady::time_point deadline,
+                                  report::address_report& a, error_info& transport) {
+  std::array<std::uint8_t, receive_buffer_size> buf;
+  for (;;) {
+    auto d = co_await sock.receive(buf, deadline);
+    if (!d) {
+      if (d.error() != std::errc::timed_out) transport = socket_error(d.error(), server);
+      co_return false;
+    }
+    if (d->from != server) {
+      a.ignore("source");
+      continue;
+    }
+    if (d->truncated) {
+      a.ignore("oversized");
+      continue;
+    }
+    auto reply = proto::parse_packet(std::span(buf.data(), d->size));
+    if (!reply) {
+      a.ignore("malformed");
+      continue;
+    }
+    auto req = std::find_if(sent.begin(), sent.end(),
+                            [&](const outstanding& o) { return o.transmit == reply->origin; });
+    if (req == sent.end()) {
+      a.ignore("origin");
+      continue;
+    }
+    if (req->answered) {
+      a.ignore("duplicate");
+      continue;
+    }
+    auto s = make_sample(*reply, *req, sock.transmit_time(req->id), *d);
+    if (s.assessed.result == proto::verdict::not_for_us ||
+        s.assessed.result == proto::verdict::bad_mac) {
+      a.ignore(proto::check_name(*s.assessed.checks.first_failure()));
+      continue;
+    }
+    req->answered = true;
+    a.samples.push_back(std::move(s));
+    co_return true;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> pacer::wait_turn(const udp::endpoint& to) {
+  const auto now = steady::now();
+  auto [it, fresh] = next_.try_emplace(to, now);
+  const auto when = std::max(it->second, now);
+  it->second = when + interval_;
+  if (when > now) {
+    asio::steady_timer t(co_await asio::this_coro::executor, when);
+    co_await t.async_wait(use_tuple);
+  }
+}
+
+asio::awaitable<report::address_report> query(udp::endpoint server, const query_options& o,
+                                              pacer& pace) {
+  report::address_report a;
+  a.address = server.address().to_string();
+  a.port = server.port();
+  a.ipv6 = server.address().is_v6();
+  auto sock = timestamping_socket::open(co_await asio::this_coro::executor, server.protocol());
+  if (!sock) {
+    report::conclude(a, {error_kind::network, "cannot open socket: " + sock.error().message(), {}});
+    co_return a;
+  }
+  std::vector<outstanding> sent;
+  error_info transport;
+  bool stop = false;
+  for (unsigned round = 0; round < o.samples && !stop; ++round) {
+    bool answered = false;
+    for (unsigned attempt = 0; attempt <= o.retries && !answered && !stop; ++attempt) {
+      co_await pace.wait_turn(server);
+      const auto xmt = proto::timestamp::from_bits(random_bits());
+      const auto request = proto::serialize_packet(proto::make_client_request(xmt, o.version));
+      auto d = sock->send(request, server);
+      if (!d) {
+        transport = socket_error(d.error(), server);
+        stop = true;
+        break;
+      }
+      ++a.requests;
+      sent.push_back({xmt, d->user_time, d->id, attempt, false});
+      transport = {error_kind::timeout, "no reply within " + seconds_text(o.timeout), {}};
+      answered = co_await await_reply(*sock, server, sent, steady::now() + o.timeout, a, transport);
+      if (answered) {
+        transport = {};
+        // Kiss-o'-Death: RATE means slow down, DENY/RSTR mean go away; either way we stop.
+        stop = a.samples.back().assessed.result == proto::verdict::kiss;
+      } else if (transport.kind != error_kind::timeout) {
+        stop = true;
+      }
+    }
+  }
+  report::conclude(a, transport);
+  co_return a;
+}
+
+std::size_t default_concurrency() noexcept {
+  rlimit r{};
+  std::size_t limit = 1024;
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY) limit = r.rlim_cur;
+  // Leave room for stdio, the resolver and the libraries; one socket per address in flight.
+  const std::size_t spare = limit > 64 ? limit - 32 : limit / 2;
+  return std::clamp<std::size_t>(spare / 2, 1, 512);
+}
+
+namespace {
+
+struct probe_state {
+  std::vector<target> targets;
+  probe_options options;
+  target_done on_done;
+  pacer pace;
+  std::vector<report::target_report> reports;
+  std::vector<std::vector<udp::endpoint>> endpoints;
+  std::vector<std::size_t> remaining;
+  std::deque<std::pair<std::size_t, std::size_t>> jobs;
+  std::size_t next_target = 0;
+  std::size_t workers_left = 0;
+  std::exception_ptr failure;
+};
+
+void finish_target(probe_state& st, std::size_t t) {
+  if (st.on_done) st.on_done(t, st.reports[t]);
+}
+
+asio::awaitable<void> resolve_target(probe_state& st, std::size_t t) {
+  auto& r = st.reports[t];
+  auto eps = co_await resolve(st.targets[t], st.options.address_family);
+  if (!eps) {
+    r.error = {error_kind::resolve,
+               describe_resolve_error(eps.error(), st.options.address_family), {}};
+    finish_target(st, t);
+    co_return;
+  }
+  st.endpoints[t] = std::move(*eps);
+  st.remaining[t] = st.endpoints[t].size();
+  r.addresses.resize(st.endpoints[t].size());
+  for (std::size_t i = 0; i < st.endpoints[t].size(); ++i) st.jobs.emplace_back(t, i);
+}
+
+asio::awaitable<void> worker(probe_state& st) {
+  for (;;) {
+    if (!st.jobs.empty()) {
+      const auto [t, i] = st.jobs.front();
+      st.jobs.pop_front();
+      st.reports[t].addresses[i] = co_await query(st.endpoints[t][i], st.options.query, st.pace);
+      if (--st.remaining[t] == 0) finish_target(st, t);
+    } else if (st.next_target < st.targets.size()) {
+      co_await resolve_target(st, st.next_target++);
+    } else {
+      co_return;
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<report::target_report>> probe(std::vector<target> targets,
+                                                          probe_options options,
+                                                          target_done on_done) {
+  auto ex = co_await asio::this_coro::executor;
+  probe_state st{.targets = std::move(targets),
+                 .options = options,
+                 .on_done = std::move(on_done),
+                 .pace = pacer(options.query.interval),
+                 .reports = {},
+                 .endpoints = {},
+                 .remaining = {},
+                 .jobs = {},
+                 .next_target = 0,
+                 .workers_left = 0,
+                 .failure = nullptr};
+  const auto n = st.targets.size();
+  st.reports.resize(n);
+  st.endpoints.resize(n);
+  st.remaining.assign(n, 0);
+  for (std::size_t t = 0; t < n; ++t) {
+    st.reports[t].spec = st.targets[t].spec;
+    st.reports[t].host = st.targets[t].host;
+    st.reports[t].port = st.targets[t].port;
+  }
+  const auto width = options.concurrency ? options.concurrency : default_concurrency();
+  st.workers_left = std::max<std::size_t>(1, std::min(width, n));
+  asio::steady_timer all_done(ex, steady::time_point::max());
+  const auto spawned = st.workers_left;
+  for (std::size_t w = 0; w < spawned; ++w) {
+    asio::co_spawn(ex, worker(st), [&](std::exception_ptr e) {
+      if (e && !st.failure) st.failure = e;
+      if (--st.workers_left == 0) all_done.cancel();
+    });
+  }
+  if (st.workers_left > 0) co_await all_done.async_wait(use_tuple);
+  if (st.failure) std::rethrow_exception(st.failure);
+  co_return std::move(st.reports);
+}
+
+std::vector<report::target_report> probe_blocking(std::vector<target> targets,
+                                                  const probe_options& options,
+                                                  target_done on_done) {
+  asio::io_context io;
+  std::vector<report::target_report> out;
+  std::exception_ptr failure;
+  asio::co_spawn(io, probe(std::move(targets), options, std::move(on_done)),
+                 [&](std::exception_ptr e, std::vector<report::target_report> r) {
+                   failure = e;
+                   out = std::move(r);
+                 });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return out;
+}
+
+}  // namespace ntpkit::net

@@ -1,0 +1,116 @@
+#include "ntpkit/net/resolve.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+
+namespace ntpkit::net {
+namespace {
+
+class category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "ntpkit.net"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::bad_target: return "not a host, host:port or [address]:port";
+      case errc::bad_port: return "port must be a number from 1 to 65535";
+      case errc::no_address: return "no address of the requested family";
+    }
+    return "unknown net error";
+  }
+};
+
+result<std::uint16_t> parse_port(std::string_view s) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || value == 0 ||
+      value > 65535) {
+    return errc::bad_port;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+bool wanted(const udp::endpoint& e, family f) {
+  return f == family::any || (f == family::ipv4) == e.address().is_v4();
+}
+
+}  // namespace
+
+const std::error_category& net_category() noexcept {
+  static const category instance;
+  return instance;
+}
+
+result<target> parse_target(std::string_view spec, std::uint16_t default_port) {
+  target t{std::string(spec), {}, default_port};
+  std::string_view host = spec;
+  if (!spec.empty() && spec.front() == '[') {
+    const auto close = spec.find(']');
+    if (close == std::string_view::npos) return errc::bad_target;
+    host = spec.substr(1, close - 1);
+    const auto rest = spec.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return errc::bad_target;
+      auto port = parse_port(rest.substr(1));
+      if (!port) return port.error();
+      t.port = *port;
+    }
+  } else if (std::count(spec.begin(), spec.end(), ':') == 1) {
+    const auto colon = spec.find(':');
+    host = spec.substr(0, colon);
+    auto port = parse_port(spec.substr(colon + 1));
+    if (!port) return port.error();
+    t.port = *port;
+  }
+  if (host.empty() || host.find_first_of(" \t[]/") != std::string_view::npos) {
+    return errc::bad_target;
+  }
+  t.host = std::string(host);
+  return t;
+}
+
+asio::awaitable<result<std::vector<udp::endpoint>>> resolve(const target& t, family f) {
+  std::vector<udp::endpoint> out;
+  boost::system::error_code parse_ec;
+  const auto numeric = asio::ip::make_address(t.host, parse_ec);
+  if (!parse_ec) {
+    out.emplace_back(numeric, t.port);
+  } else {
+    udp::resolver resolver(co_await asio::this_coro::executor);
+    const auto port = std::to_string(t.port);
+    constexpr auto token = asio::as_tuple(asio::use_awaitable);
+    auto [ec, results] =
+        f == family::any
+            ? co_await resolver.async_resolve(t.host, port, udp::resolver::numeric_service, token)
+            : co_await resolver.async_resolve(f == family::ipv4 ? udp::v4() : udp::v6(), t.host,
+                                              port, udp::resolver::numeric_service, token);
+    if (ec) co_return std::error_code(ec);
+    for (const auto& r : results) {
+      if (std::find(out.begin(), out.end(), r.endpoint()) == out.end()) {
+        out.push_back(r.endpoint());
+      }
+    }
+  }
+  std::erase_if(out, [f](const udp::endpoint& e) { return !wanted(e, f); });
+  if (out.empty()) co_return std::error_code(errc::no_address);
+  co_return out;
+}
+
+std::string describe_resolve_error(std::error_code ec, family f) {
+  if (ec == errc::no_address) {
+    return f == family::ipv4 ? "no IPv4 address" : f == family::ipv6 ? "no IPv6 address"
+                                                                     : "no address";
+  }
+  const std::error_code not_found = boost::system::error_code(asio::error::host_not_found);
+  const std::error_code try_again =
+      boost::system::error_code(asio::error::host_not_found_try_again);
+  if (ec == not_found || ec == try_again) {
+    return "name does not resolve (" + ec.message() + ")";
+  }
+  return "cannot resolve: " + ec.message();
+}
+
+}  // namespace ntpkit::net

@@ -1,0 +1,148 @@
+#include "ntpkit/proto/exchange.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "ntpkit/proto/refid.hpp"
+
+namespace ntpkit::proto {
+namespace {
+
+constexpr std::string_view name_of(check c) noexcept {
+  switch (c) {
+    case check::source: return "source";
+    case check::mode: return "mode";
+    case check::version: return "version";
+    case check::origin: return "origin";
+    case check::mac: return "mac";
+    case check::transmit: return "transmit";
+    case check::receive: return "receive";
+    case check::server_order: return "server_order";
+    case check::round_trip: return "round_trip";
+    case check::leap: return "leap";
+    case check::stratum: return "stratum";
+    case check::root_distance: return "root_distance";
+    case check::reference: return "reference";
+  }
+  return "unknown";
+}
+
+// RFC 5905 MAXDISP: 16 s.
+constexpr duration max_dispersion = duration::from_bits(std::int64_t{16} << 32);
+
+association_mode expected_reply_mode(association_mode sent) {
+  return sent == association_mode::symmetric_active ? association_mode::symmetric_passive
+                                                    : association_mode::server;
+}
+
+}  // namespace
+
+std::string_view check_name(check c) noexcept { return name_of(c); }
+
+std::optional<check> check_results::first_failure() const noexcept {
+  for (std::size_t i = 0; i < check_count; ++i) {
+    if (failed_ & (1u << i)) return static_cast<check>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view verdict_name(verdict v) noexcept {
+  switch (v) {
+    case verdict::ok: return "ok";
+    case verdict::not_for_us: return "not_for_us";
+    case verdict::bad_mac: return "bad_mac";
+    case verdict::kiss: return "kiss";
+    case verdict::unsynchronised: return "unsynchronised";
+    case verdict::insane: return "insane";
+  }
+  return "unknown";
+}
+
+measurement measure(const exchange_times& t, std::int8_t server_precision,
+                    std::int8_t local_precision) noexcept {
+  measurement m;
+  const duration forward = t.t2 - t.t1;   // T2 - T1
+  const duration backward = t.t3 - t.t4;  // T3 - T4
+  m.offset = midpoint(forward, backward);
+  m.processing = t.t3 - t.t2;
+  const duration round_trip = t.t4 - t.t1;
+  m.delay = round_trip - m.processing;
+  const std::int64_t rt_bits = round_trip.bits() < 0 ? 0 : round_trip.bits();
+  m.dispersion = duration::from_log2(server_precision) + duration::from_log2(local_precision) +
+                 duration::from_bits(rt_bits / 1'000'000 * phi_ppm +
+                                     rt_bits % 1'000'000 * phi_ppm / 1'000'000);
+  return m;
+}
+
+duration root_distance(const packet& reply, const measurement& m, duration jitter) noexcept {
+  const duration delay = m.delay.bits() < 0 ? duration{} : m.delay;
+  return midpoint(reply.root_delay.to_duration(), delay) + reply.root_dispersion.to_duration() +
+         m.dispersion + jitter;
+}
+
+assessment assess_reply(const packet& reply, timestamp t1, timestamp t4,
+                        const reply_expectation& e) {
+  assessment a;
+  auto& c = a.checks;
+  c.set(check::source, e.from_expected_source);
+  c.set(check::mode, reply.mode == expected_reply_mode(e.sent_mode));
+  c.set(check::version, reply.version >= 1 && reply.version <= 4);
+  c.set(check::origin, reply.origin == e.sent_transmit);
+  if (e.mac_verified) c.set(check::mac, *e.mac_verified);
+  c.set(check::transmit, !reply.transmit.is_zero());
+  c.set(check::receive, !reply.receive.is_zero());
+  const duration processing = reply.transmit - reply.receive;
+  c.set(check::server_order, processing.bits() >= 0);
+  const duration slack = duration::from_log2(reply.precision) + duration::from_log2(e.local_precision);
+  c.set(check::round_trip, processing <= (t4 - t1) + slack);
+  c.set(check::leap, reply.leap != leap_indicator::unsynchronised);
+  c.set(check::stratum, reply.stratum >= 1 && reply.stratum <= 15);
+  const duration root =
+      midpoint(reply.root_delay.to_duration(), duration{}) + reply.root_dispersion.to_duration();
+  c.set(check::root_distance, root < max_dispersion);
+  // A kiss or an unsynchronised server may leave the reference time unset.
+  if (reply.stratum >= 1 && reply.stratum <= 15) {
+    c.set(check::reference,
+          !reply.reference.is_zero() && (reply.transmit - reply.reference).bits() >= 0);
+  }
+
+  if (c.failed(check::source) || c.failed(check::mode) || c.failed(check::origin)) {
+    a.result = verdict::not_for_us;
+  } else if (c.failed(check::mac)) {
+    a.result = verdict::bad_mac;
+  } else if (reply.stratum == 0) {
+    a.result = verdict::kiss;
+    a.kiss_code = decode_refid(reply.refid, 0).text;
+  } else if (c.failed(check::leap) || reply.stratum >= 16) {
+    a.result = verdict::unsynchronised;
+  } else if (!c.all_passed()) {
+    a.result = verdict::insane;
+  }
+  return a;
+}
+
+std::size_t select_min_delay(std::span<const measurement> samples) noexcept {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < samples.size(); ++i) {
+    if (samples[i].delay < samples[best].delay) best = i;
+  }
+  return best;
+}
+
+duration offset_jitter(std::span<const measurement> samples, std::size_t selected) noexcept {
+  if (samples.size() < 2) return {};
+  // A statistic, not a wire value: long double keeps 64 bits of mantissa for the squares.
+  long double sum = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (i == selected) continue;
+    const long double d =
+        static_cast<long double>((samples[i].offset - samples[selected].offset).bits());
+    sum += d * d;
+  }
+  const long double rms = std::sqrt(sum / static_cast<long double>(samples.size() - 1));
+  constexpr long double max_bits = 9.2e18L;
+  return duration::from_bits(rms >= max_bits ? std::int64_t{9'200'000'000'000'000'000}
+                                             : static_cast<std::int64_t>(std::llroundl(rms)));
+}
+
+}  // namespace ntpkit::proto

@@ -1,0 +1,169 @@
+#include "ntpkit/report/json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "ntpkit/proto/refid.hpp"
+#include "ntpkit/report/format.hpp"
+
+namespace ntpkit::report {
+namespace {
+
+using nlohmann::ordered_json;
+
+double secs(proto::duration d) { return d.to_seconds(); }
+
+ordered_json timestamp_json(proto::date d) {
+  return {{"iso", iso8601(d.to_sys_time())}, {"ntp", ntp_hex(d.to_timestamp())}};
+}
+
+// A server timestamp, placed in the era nearest our own clock reading.
+ordered_json server_time_json(proto::timestamp ts, proto::date near) {
+  if (ts.is_zero()) return {{"iso", nullptr}, {"ntp", ntp_hex(ts)}};
+  return timestamp_json(proto::resolve_near(ts, near));
+}
+
+ordered_json error_json(const error_info& e) {
+  if (!e) return nullptr;
+  ordered_json j{{"kind", error_kind_name(e.kind)}, {"message", e.message}};
+  if (!e.kiss_code.empty()) j["kiss_code"] = e.kiss_code;
+  return j;
+}
+
+ordered_json refid_json(const proto::packet& p) {
+  const auto info = proto::decode_refid(p.refid, p.stratum);
+  ordered_json j{{"raw", refid_hex(p.refid)},
+                 {"text", info.text},
+                 {"kind", refid_kind_name(info.kind)}};
+  if (!info.meaning.empty()) j["meaning"] = info.meaning;
+  return j;
+}
+
+ordered_json server_json(const sample& s) {
+  const auto& p = s.reply;
+  return {{"leap", static_cast<int>(p.leap)},
+          {"leap_name", leap_name(p.leap)},
+          {"version", p.version},
+          {"mode", static_cast<int>(p.mode)},
+          {"mode_name", mode_name(p.mode)},
+          {"stratum", p.stratum},
+          {"poll", p.poll},
+          {"precision", p.precision},
+          {"precision_seconds", secs(proto::duration::from_log2(p.precision))},
+          {"root_delay", secs(p.root_delay.to_duration())},
+          {"root_dispersion", secs(p.root_dispersion.to_duration())},
+          {"refid", refid_json(p)},
+          {"reference_time", server_time_json(p.reference, s.t1_date)},
+          {"extension_fields", p.extensions.size()},
+          {"mac", p.mac ? ordered_json{{"key_id", p.mac->key_id},
+                                       {"digest_bytes", p.mac->digest.size()}}
+                        : ordered_json(nullptr)}};
+}
+
+ordered_json checks_json(const proto::check_results& c) {
+  ordered_json j = ordered_json::object();
+  for (std::size_t i = 0; i < proto::check_count; ++i) {
+    const auto k = static_cast<proto::check>(i);
+    if (c.ran(k)) j[std::string(proto::check_name(k))] = c.passed(k);
+  }
+  return j;
+}
+
+ordered_json sample_json(const sample& s, bool selected) {
+  auto t1 = timestamp_json(s.t1_date);
+  t1["source"] = time_source_name(s.t1_source);
+  auto t4 = timestamp_json(s.t4_date);
+  t4["source"] = time_source_name(s.t4_source);
+  ordered_json j{{"attempt", s.attempt},
+                 {"selected", selected},
+                 {"verdict", proto::verdict_name(s.assessed.result)},
+                 {"t1", t1},
+                 {"t2", server_time_json(s.times.t2, s.t1_date)},
+                 {"t3", server_time_json(s.times.t3, s.t1_date)},
+                 {"t4", t4},
+                 {"offset", secs(s.measured.offset)},
+                 {"delay", secs(s.measured.delay)},
+                 {"processing", secs(s.measured.processing)},
+                 {"dispersion", secs(s.measured.dispersion)},
+                 {"checks", checks_json(s.assessed.checks)}};
+  if (!s.assessed.kiss_code.empty()) j["kiss_code"] = s.assessed.kiss_code;
+  return j;
+}
+
+ordered_json address_json(const address_report& a) {
+  ordered_json j{{"address", a.address},
+                 {"port", a.port},
+                 {"family", a.ipv6 ? "ipv6" : "ipv4"},
+                 {"ok", a.ok()},
+                 {"error", error_json(a.error)},
+                 {"requests", a.requests},
+                 {"replies", a.samples.size()}};
+  ordered_json ignored = ordered_json::object();
+  for (const auto& i : a.ignored) ignored[i.reason] = i.count;
+  j["ignored"] = ignored;
+  const sample* shown = a.selected ? &a.best() : a.samples.empty() ? nullptr : &a.samples.back();
+  if (a.selected) {
+    const auto& b = a.best();
+    j["offset"] = secs(b.measured.offset);
+    j["delay"] = secs(b.measured.delay);
+    j["processing"] = secs(b.measured.processing);
+    j["dispersion"] = secs(b.measured.dispersion);
+    j["jitter"] = secs(a.jitter);
+    j["root_distance"] = secs(proto::root_distance(b.reply, b.measured, a.jitter));
+  } else {
+    for (const char* k : {"offset", "delay", "processing", "dispersion", "jitter", "root_distance"})
+      j[k] = nullptr;
+  }
+  j["server"] = shown ? server_json(*shown) : ordered_json(nullptr);
+  ordered_json samples = ordered_json::array();
+  for (std::size_t i = 0; i < a.samples.size(); ++i) {
+    samples.push_back(sample_json(a.samples[i], a.selected == i));
+  }
+  j["samples"] = std::move(samples);
+  return j;
+}
+
+ordered_json target_json(const target_report& t) {
+  ordered_json addresses = ordered_json::array();
+  for (const auto& a : t.addresses) addresses.push_back(address_json(a));
+  return {{"target", t.spec},
+          {"host", t.host},
+          {"port", t.port},
+          {"ok", t.ok()},
+          {"error", error_json(t.error)},
+          {"addresses", std::move(addresses)}};
+}
+
+}  // namespace
+
+std::string probe_json(const probe_report& r, const json_meta& meta) {
+  std::size_t addresses = 0, ok = 0;
+  ordered_json targets = ordered_json::array();
+  for (const auto& t : r.targets) {
+    targets.push_back(target_json(t));
+    for (const auto& a : t.addresses) {
+      ++addresses;
+      ok += a.ok() ? 1 : 0;
+    }
+  }
+  ordered_json doc{{"schema", probe_schema_version},
+                   {"tool", meta.tool},
+                   {"version", meta.version},
+                   {"started", timestamp_json(r.started)},
+                   {"ok", r.ok()},
+                   {"summary",
+                    {{"targets", r.targets.size()},
+                     {"addresses", addresses},
+                     {"addresses_ok", ok},
+                     {"addresses_failed", addresses - ok}}},
+                   {"targets", std::move(targets)}};
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string target_json_line(const target_report& t, const json_meta& meta) {
+  auto j = target_json(t);
+  ordered_json line{{"schema", probe_schema_version}, {"tool", meta.tool}};
+  line.update(j);
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace ntpkit::report
