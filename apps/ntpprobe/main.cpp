@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_problem(app, plugin, std::string(e.what()) + " (see --help)");
   }
+  cli.timeout_given = app.count("--timeout") > 0;
   auto plan = apps::make_plan(cli);
   if (auto* message = std::get_if<std::string>(&plan)) {
     return usage_problem(app, plugin, *message);
@@ -72,7 +73,12 @@ int main(int argc, char** argv) {
   } else if (!cli.json && !cli.plugin.enabled) {
     on_done = [&](std::size_t i, const report::target_report& t) { printer.done(i, t); };
   }
-  r.targets = net::probe_blocking(std::move(p.targets), p.options, on_done);
+  if (p.broadcast) {
+    r.targets.push_back(net::listen_broadcast_blocking(*p.broadcast));
+    if (on_done) on_done(0, r.targets.front());
+  } else {
+    r.targets = net::probe_blocking(std::move(p.targets), p.options, on_done);
+  }
   if (cli.plugin.enabled) {
     const auto verdict = report::evaluate_plugin(r, p.policy);
     if (cli.verbose) apps::write_out(report::probe_text(r, true));

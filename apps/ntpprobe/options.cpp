@@ -127,6 +127,16 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
   auto* lines = app.add_flag("--json-lines", o.json_lines,
                              "write one JSON object per target and line, as each completes");
   app.add_flag("-v,--verbose", o.verbose, "show every header field, timestamp, check and sample");
+  app.add_flag("--listen-broadcast", o.listen_broadcast,
+               "send nothing; listen on --port for broadcast/multicast (mode 5) packets for "
+               "--timeout seconds (default 70) or -n packets; servers given only filter senders");
+  app.add_option("--listen-address", o.listen_address,
+                 "address to listen on with --listen-broadcast; a multicast group is joined "
+                 "(default: any IPv4 address, or any IPv6 address with -6)")
+      ->type_name("ADDRESS");
+  app.add_option("--broadcast-delay", o.broadcast_delay_s,
+                 "one-way delay in seconds added to broadcast offsets (ntpd's broadcastdelay)")
+      ->type_name("SECONDS");
   add_plugin_options(app, o.plugin);
   json->excludes(lines);
 }
@@ -151,6 +161,40 @@ std::variant<std::vector<std::string>, std::string> read_server_file(const std::
   if (in->bad()) return "cannot read server file " + path;
   return out;
 }
+
+namespace {
+
+std::variant<net::broadcast_options, std::string> make_broadcast(const probe_cli& o,
+                                                                 const std::vector<std::string>& senders) {
+  net::broadcast_options b;
+  boost::system::error_code ec;
+  auto local = o.listen_address.empty()
+                   ? (o.ipv6 ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
+                             : boost::asio::ip::address(boost::asio::ip::address_v4::any()))
+                   : boost::asio::ip::make_address(o.listen_address, ec);
+  if (ec) return "--listen-address: '" + o.listen_address + "' is not an IP address";
+  if (local.is_multicast()) {
+    b.group = local;
+    local = local.is_v6() ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
+                          : boost::asio::ip::address(boost::asio::ip::address_v4::any());
+  }
+  b.local = net::udp::endpoint(local, static_cast<std::uint16_t>(o.port));
+  b.duration = std::chrono::milliseconds(std::llround((o.timeout_given ? o.timeout_s : 70.0) * 1000));
+  b.max_packets = o.samples > 1 ? static_cast<unsigned>(o.samples) : 0;
+  if (!(o.broadcast_delay_s >= 0 && o.broadcast_delay_s < 1)) {
+    return std::string("--broadcast-delay must be from 0 to 1 second");
+  }
+  b.assumed_delay = proto::duration::from_ns(std::llround(o.broadcast_delay_s * 1e9));
+  for (const auto& s : senders) {
+    auto a = boost::asio::ip::make_address(s, ec);
+    if (ec) return "with --listen-broadcast, servers filter senders and must be IP addresses: '" +
+                   s + "'";
+    b.only_from.push_back(a);
+  }
+  return b;
+}
+
+}  // namespace
 
 std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
   if (!(o.timeout_s > 0) || o.timeout_s > 3600) {
@@ -184,6 +228,13 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
     if (auto* e = std::get_if<std::string>(&listed)) return *e;
     auto& names = std::get<std::vector<std::string>>(listed);
     specs.insert(specs.end(), names.begin(), names.end());
+  }
+  if (o.listen_broadcast) {
+    if (o.plugin.enabled) return std::string("--listen-broadcast cannot be combined with --nagios");
+    auto b = make_broadcast(o, specs);
+    if (auto* e = std::get_if<std::string>(&b)) return *e;
+    plan.broadcast = std::get<net::broadcast_options>(b);
+    return plan;
   }
   if (specs.empty()) return std::string("no server given (name one, or use -f FILE)");
   for (const auto& s : specs) {

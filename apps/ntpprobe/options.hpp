@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "ntpkit/net/broadcast.hpp"
 #include "ntpkit/net/ntp_client.hpp"
 #include "ntpkit/report/nagios.hpp"
 
@@ -43,6 +44,10 @@ struct probe_cli {
   bool json = false;
   bool json_lines = false;
   bool verbose = false;
+  bool timeout_given = false;  ///< -t was on the command line (set by main after parsing)
+  bool listen_broadcast = false;
+  std::string listen_address;
+  double broadcast_delay_s = 0.004;
   plugin_cli plugin;
 };
 
@@ -54,6 +59,7 @@ struct probe_plan {
   net::probe_options options;
   std::vector<net::target> targets;
   report::plugin_policy policy;
+  std::optional<net::broadcast_options> broadcast;  ///< set in --listen-broadcast mode
 };
 
 /// Checks what CLI11 cannot (ranges, dependent options, the server file) and builds the plan;
