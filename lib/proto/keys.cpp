@@ -222,14 +222,15 @@ std::optional<std::vector<std::uint8_t>> decode_hex(std::string_view hex, key_fi
 }
 
 // ntp.keys (ntp.keys(5)): up to 20 characters are ASCII, longer keys are hex.
-std::optional<std::vector<std::uint8_t>> decode_ntp_key(std::string_view key,
-                                                        key_file_error& err) {
+std::optional<std::vector<std::uint8_t>> decode_ntp_key(std::string_view key, key_file_error& err) {
   if (key.size() > 20) {
     if (key.size() > 64) return fail(err, errc::bad_key, "hex key is over 64 digits (32 bytes)");
     return decode_hex(key, err);
   }
-  const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
-  if (!printable) return fail(err, errc::bad_key, "ASCII key has a character that is not printable");
+  const bool printable =
+      std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (!printable)
+    return fail(err, errc::bad_key, "ASCII key has a character that is not printable");
   return std::vector<std::uint8_t>(key.begin(), key.end());
 }
 
@@ -321,8 +322,9 @@ std::optional<std::pair<key_file_format, std::string>> detect(const std::vector<
       decided_at = &line;
     } else if (e->format != decided->format) {
       err.line = line.number;
-      return fail(err, errc::bad_key_file,
-                  "mixed formats: " + describe(line, *e) + " but " + describe(*decided_at, *decided));
+      return fail(
+          err, errc::bad_key_file,
+          "mixed formats: " + describe(line, *e) + " but " + describe(*decided_at, *decided));
     }
   }
   if (!decided) {

@@ -86,14 +86,13 @@ result<std::size_t> cmac_mac(const symmetric_key& key, std::span<const std::uint
   EVP_MAC* mac = cmac();
   if (mac == nullptr) return errc::crypto_failure;
   std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(mac),
-                                                                 EVP_MAC_CTX_free);
+                                                                EVP_MAC_CTX_free);
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
                                        const_cast<char*>(evp_names[index_of(key.algorithm())]), 0),
       OSSL_PARAM_construct_end()};
   std::size_t length = 0;
-  if (!ctx ||
-      EVP_MAC_init(ctx.get(), key.secret().data(), key.secret().size(), params) != 1 ||
+  if (!ctx || EVP_MAC_init(ctx.get(), key.secret().data(), key.secret().size(), params) != 1 ||
       (!message.empty() && EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1) ||
       EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1) {
     return errc::crypto_failure;
@@ -103,15 +102,14 @@ result<std::size_t> cmac_mac(const symmetric_key& key, std::span<const std::uint
 
 result<std::size_t> compute_into(const symmetric_key& key, std::span<const std::uint8_t> message,
                                  digest_buffer& out) {
-  auto n = info(key.algorithm()).is_cmac ? cmac_mac(key, message, out)
-                                         : classic_mac(key, message, out);
+  auto n =
+      info(key.algorithm()).is_cmac ? cmac_mac(key, message, out) : classic_mac(key, message, out);
   if (n && *n != info(key.algorithm()).digest_size) return errc::crypto_failure;
   return n;
 }
 
 // Checks a trailer (key id + digest) against the authenticated bytes before it.
-result<digest_length> check_trailer(const symmetric_key& key,
-                                    std::span<const std::uint8_t> message,
+result<digest_length> check_trailer(const symmetric_key& key, std::span<const std::uint8_t> message,
                                     std::span<const std::uint8_t> trailer) {
   if (load_be32(trailer, 0) != key.id()) return errc::key_id_mismatch;
   const auto received = trailer.subspan(4);
@@ -250,7 +248,8 @@ result<void> append_mac(std::vector<std::uint8_t>& datagram, const symmetric_key
   }
   append_be32(datagram, key.id());
   const auto wire = wire_digest_size(key.algorithm(), policy.length);
-  datagram.insert(datagram.end(), digest.begin(), digest.begin() + static_cast<std::ptrdiff_t>(wire));
+  datagram.insert(datagram.end(), digest.begin(),
+                  digest.begin() + static_cast<std::ptrdiff_t>(wire));
   return {};
 }
 
@@ -277,8 +276,7 @@ result<void> append_crypto_nak(std::vector<std::uint8_t>& datagram, std::uint32_
   return {};
 }
 
-result<digest_length> verify_mac(const symmetric_key& key,
-                                 std::span<const std::uint8_t> datagram) {
+result<digest_length> verify_mac(const symmetric_key& key, std::span<const std::uint8_t> datagram) {
   auto at = mac_offset(datagram);
   if (!at) return at.error();
   const std::size_t trailer = datagram.size() - *at;

@@ -49,9 +49,9 @@ bytes mac_of(const symmetric_key& k, const bytes& message) {
 }
 
 // A 48-byte NTPv4 server header, from NTPsec tests/pylib/test_packet.py (compute_mac).
-const bytes ntpsec_header = hex(
-    "240300e8 000012ce 00000919 41138e89 e25b102e 9fe94dc9 e25b1175 bd5a3000"
-    "e25b1175 bd6cf48e e25b1175 bd70e594");
+const bytes ntpsec_header =
+    hex("240300e8 000012ce 00000919 41138e89 e25b102e 9fe94dc9 e25b1175 bd5a3000"
+        "e25b1175 bd6cf48e e25b1175 bd70e594");
 
 // A key of the right length for every algorithm: 32 bytes, cut to a CMAC key's size.
 symmetric_key test_key(mac_algorithm a, std::uint32_t id = 7) {
@@ -61,7 +61,8 @@ symmetric_key test_key(mac_algorithm a, std::uint32_t id = 7) {
 }
 
 bytes client_request(std::uint8_t version = 4) {
-  return serialize_packet(make_client_request(timestamp::from_bits(0x0123456789abcdefULL), version));
+  return serialize_packet(
+      make_client_request(timestamp::from_bits(0x0123456789abcdefULL), version));
 }
 
 }  // namespace
@@ -98,9 +99,9 @@ TEST_CASE("find_mac_algorithm is case-insensitive and refuses key-file spellings
 TEST_CASE("AES-128-CMAC matches RFC 4493 §4 examples 1-4") {
   // RFC 4493 "The AES-CMAC Algorithm", Section 4 (Test Vectors), K and Examples 1-4.
   const auto k = key_of(1, mac_algorithm::aes128_cmac, hex("2b7e1516 28aed2a6 abf71588 09cf4f3c"));
-  const bytes m64 = hex(
-      "6bc1bee2 2e409f96 e93d7e11 7393172a ae2d8a57 1e03ac9c 9eb76fac 45af8e51"
-      "30c81c46 a35ce411 e5fbc119 1a0a52ef f69f2445 df4f9b17 ad2b417b e66c3710");
+  const bytes m64 =
+      hex("6bc1bee2 2e409f96 e93d7e11 7393172a ae2d8a57 1e03ac9c 9eb76fac 45af8e51"
+          "30c81c46 a35ce411 e5fbc119 1a0a52ef f69f2445 df4f9b17 ad2b417b e66c3710");
   auto prefix = [&](std::size_t n) { return bytes(m64.begin(), m64.begin() + n); };
   CHECK(mac_of(k, {}) == hex("bb1d6929 e9593728 7fa37d12 9b756746"));          // Example 1, len 0
   CHECK(mac_of(k, prefix(16)) == hex("070a16b4 6b4d4144 f79bdd9d d04a287c"));  // Example 2, len 16
@@ -115,9 +116,9 @@ TEST_CASE("AES-192-CMAC and AES-256-CMAC match NIST SP 800-38B Appendix D") {
                            hex("8e73b0f7 da0e6452 c810f32b 809079e5 62f8ead2 522c6b7b"));
   CHECK(mac_of(k192, {}) == hex("d17ddf46 adaacde5 31cac483 de7a9367"));
   CHECK(mac_of(k192, m16) == hex("9e99a7bf 31e71090 0662f65e 617c5184"));
-  const auto k256 = key_of(
-      3, mac_algorithm::aes256_cmac,
-      hex("603deb10 15ca71be 2b73aef0 857d7781 1f352c07 3b6108d7 2d9810a3 0914dff4"));
+  const auto k256 =
+      key_of(3, mac_algorithm::aes256_cmac,
+             hex("603deb10 15ca71be 2b73aef0 857d7781 1f352c07 3b6108d7 2d9810a3 0914dff4"));
   CHECK(mac_of(k256, {}) == hex("028962f6 1b7bf89e fc6b551f 4667d983"));
   CHECK(mac_of(k256, m16) == hex("28a7023f 452e8f82 bd4bf28d 8c37c35c"));
 }
@@ -173,9 +174,8 @@ TEST_CASE("NTPsec's CMAC vectors: macencrypt.c and test_packet.py") {
   CHECK(bytes(datagram.begin() + 48, datagram.end()) ==
         hex("0000000d 4c7fc1d1 e9d3f8ec 91dfec53 8965c5f3"));
   datagram = ntpsec_header;
-  const auto k14 = key_of(
-      14, mac_algorithm::aes256_cmac,
-      hex("fc0af35640142bb85ad03a892a81fa9d891b108289c3f6725a01a10f697c1b4c"));
+  const auto k14 = key_of(14, mac_algorithm::aes256_cmac,
+                          hex("fc0af35640142bb85ad03a892a81fa9d891b108289c3f6725a01a10f697c1b4c"));
   REQUIRE(append_mac(datagram, k14));
   CHECK(bytes(datagram.begin() + 48, datagram.end()) ==
         hex("0000000e 27caf3a8 47be99af 96213c1a 95d6c769"));
@@ -184,9 +184,9 @@ TEST_CASE("NTPsec's CMAC vectors: macencrypt.c and test_packet.py") {
 TEST_CASE("append_mac writes header || key id || digest (NTPsec macencrypt.c null_trunc)") {
   // An NTPv4 client header signed with AES-128-CMAC key 100: the datagram is the header
   // unchanged, then 00000064, then the CMAC.
-  const bytes header = hex(
-      "e3000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000"
-      "00000000 00000000 e6136a71 2d8c4800");
+  const bytes header =
+      hex("e3000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000"
+          "00000000 00000000 e6136a71 2d8c4800");
   const auto k = key_of(100, mac_algorithm::aes128_cmac, hex("0fd2287c1e97a50cb9d3cb9f80debcb6"));
   auto datagram = header;
   REQUIRE(append_mac(datagram, k));
@@ -199,12 +199,12 @@ TEST_CASE("append_mac writes header || key id || digest (NTPsec macencrypt.c nul
 
 TEST_CASE("verify_mac on NTPsec test_packet.py's good and bad 68-byte responses") {
   const auto k13 = key_of(13, mac_algorithm::aes128_cmac, hex("2f3badbb640bf975fec519df8a83e829"));
-  const bytes good = hex(
-      "240300e8 0000139a 00000ae8 cc0286a2 e25c0c4d fff93ee2 e25c0cca 53f45000"
-      "e25c0cca 54048d79 e25c0cca 5408646b 0000000d be93e3f1 d530d925 2147c298 c00c85f9");
-  const bytes bad = hex(
-      "240300e8 0000131f 00000779 cc0286a2 e25c0d54 ff6e4835 e25c0dc2 bea43000"
-      "e25c0dc2 beb78905 e25c0dc2 bebc0737 0000000d 4c2d64c4 47e701b7 4e3ad98c e65d13c3");
+  const bytes good =
+      hex("240300e8 0000139a 00000ae8 cc0286a2 e25c0c4d fff93ee2 e25c0cca 53f45000"
+          "e25c0cca 54048d79 e25c0cca 5408646b 0000000d be93e3f1 d530d925 2147c298 c00c85f9");
+  const bytes bad =
+      hex("240300e8 0000131f 00000779 cc0286a2 e25c0d54 ff6e4835 e25c0dc2 bea43000"
+          "e25c0dc2 beb78905 e25c0dc2 bebc0737 0000000d 4c2d64c4 47e701b7 4e3ad98c e65d13c3");
   CHECK(verify_mac(k13, good).value() == digest_length::full);
   CHECK(verify_mac(k13, bad).error() == errc::mac_mismatch);
   auto parsed = parse_packet(good);
@@ -288,15 +288,19 @@ TEST_CASE("an NTPv4 datagram with extension fields keeps its version and a long 
   CHECK(p.mac->digest.size() == 32);
   const auto datagram = serialize_packet(p);
   CHECK(verify_mac(k, datagram).value() == digest_length::full);
-  auto raw = serialize_packet([&] { auto q = p; q.mac.reset(); return q; }());
+  auto raw = serialize_packet([&] {
+    auto q = p;
+    q.mac.reset();
+    return q;
+  }());
   REQUIRE(append_mac(raw, k, {digest_length::full, true}));
   CHECK(raw == datagram);
 }
 
 TEST_CASE("sign_packet and append_mac produce the same datagram") {
   for (const auto& row : mac_algorithms()) {
-    for (const auto policy : {mac_policy{digest_length::full, true},
-                              mac_policy{digest_length::truncate_20, false}}) {
+    for (const auto policy :
+         {mac_policy{digest_length::full, true}, mac_policy{digest_length::truncate_20, false}}) {
       CAPTURE(row.name);
       const auto k = test_key(row.algorithm);
       packet p = make_client_request(timestamp::from_bits(0xfeedface12345678ULL));
@@ -342,8 +346,8 @@ TEST_CASE("flipping any bit of message, key id or digest makes verify_mac fail")
   // Every algorithm, both conventions: a single flipped bit anywhere is caught. Bits of the
   // first byte can change the version and so how the datagram is split: any error will do.
   for (const auto& row : mac_algorithms()) {
-    for (const auto policy : {mac_policy{digest_length::full, true},
-                              mac_policy{digest_length::truncate_20, false}}) {
+    for (const auto policy :
+         {mac_policy{digest_length::full, true}, mac_policy{digest_length::truncate_20, false}}) {
       CAPTURE(row.name);
       CAPTURE(static_cast<int>(policy.length));
       const auto k = test_key(row.algorithm, 0x01020304);
@@ -417,9 +421,9 @@ TEST_CASE("symmetric_key::make checks the secret length against the table") {
   CHECK(symmetric_key::make(1, mac_algorithm::md5, bytes(1, 'a')));
   CHECK(symmetric_key::make(1, mac_algorithm::sha1, bytes(2048, 'a')));
   CHECK(symmetric_key::make(1, mac_algorithm::sha1, bytes(2049, 'a')).error() == errc::bad_key);
-  for (auto [a, n] : {std::pair{mac_algorithm::aes128_cmac, 16},
-                      std::pair{mac_algorithm::aes192_cmac, 24},
-                      std::pair{mac_algorithm::aes256_cmac, 32}}) {
+  for (auto [a, n] :
+       {std::pair{mac_algorithm::aes128_cmac, 16}, std::pair{mac_algorithm::aes192_cmac, 24},
+        std::pair{mac_algorithm::aes256_cmac, 32}}) {
     CHECK(symmetric_key::make(1, a, bytes(n, 1)));
     CHECK(symmetric_key::make(1, a, bytes(n - 1, 1)).error() == errc::bad_key);
     CHECK(symmetric_key::make(1, a, bytes(n + 1, 1)).error() == errc::bad_key);
@@ -430,7 +434,9 @@ TEST_CASE("symmetric_key::make checks the secret length against the table") {
 }
 
 template <class T>
-concept streamable = requires(std::ostream& os, const T& v) { os << v; };
+concept streamable = requires(std::ostream& os, const T& v) {
+  os << v;
+};
 
 TEST_CASE("a key cannot be streamed and redacted() shows id and algorithm only") {
   static_assert(!streamable<symmetric_key>);

@@ -100,8 +100,7 @@ struct key_file {
 /// first bad line. Errors: errc::bad_key_file (syntax, key id, mixed formats, a duplicate id),
 /// errc::unsupported_algorithm (a type ntpkit does not know or implement), errc::bad_key (key
 /// encoding or length); `*error`, when given, receives the line and reason.
-NTPKIT_API result<key_file> parse_key_file(std::string_view text,
-                                           key_file_error* error = nullptr);
+NTPKIT_API result<key_file> parse_key_file(std::string_view text, key_file_error* error = nullptr);
 
 /// Parses key file text in the given format, without detection. Errors as above.
 NTPKIT_API result<key_file> parse_key_file(std::string_view text, key_file_format format,

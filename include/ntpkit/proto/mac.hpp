@@ -60,11 +60,11 @@ enum class mac_algorithm : std::uint8_t {
 /// One row of the algorithm table (beevik/ntp auth.go's shape). Sizes are in bytes.
 struct mac_algorithm_info {
   mac_algorithm algorithm;
-  std::string_view name;     ///< display name: "MD5", "SHA256", "SHA3-256", "AES128-CMAC", ...
-  std::size_t min_key;       ///< shortest secret accepted
-  std::size_t max_key;       ///< longest secret accepted (CMAC: exactly the AES key size)
-  std::size_t digest_size;   ///< full digest: 16 (MD5, CMAC), 20 (SHA1), 28 .. 64 (SHA-2/3)
-  bool is_cmac;              ///< true for AES-CMAC, false for H(key ‖ message)
+  std::string_view name;    ///< display name: "MD5", "SHA256", "SHA3-256", "AES128-CMAC", ...
+  std::size_t min_key;      ///< shortest secret accepted
+  std::size_t max_key;      ///< longest secret accepted (CMAC: exactly the AES key size)
+  std::size_t digest_size;  ///< full digest: 16 (MD5, CMAC), 20 (SHA1), 28 .. 64 (SHA-2/3)
+  bool is_cmac;             ///< true for AES-CMAC, false for H(key ‖ message)
 };
 
 /// Every supported algorithm, in enum order.
