@@ -13,7 +13,8 @@
 //   type   case-insensitive, as NTPsec resolves it through OpenSSL: M, MD5; SHA1, SHA-1;
 //          SHA224 .. SHA512 (also SHA-256, SHA2-256, ...); SHA3-224 .. SHA3-512; AES, AES-128,
 //          AES128CMAC (AES-128-CMAC); AES-192; AES-256. ("AES128" and "AES-128-CMAC" are not
-//          ntpd names.)
+//          ntpd names.) NTPsec also reads any other unknown word starting with M as MD5;
+//          ntpkit refuses such words rather than guess.
 //   key    up to 20 characters: ASCII (printable, no '#'); longer: hex, at most 64 digits (32
 //          bytes), an even number of them.
 //   ip-list  ntp.org's optional fourth field; accepted and ignored (NTPsec ignores it too).

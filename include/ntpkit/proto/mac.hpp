@@ -25,7 +25,6 @@
 //
 // This header exposes no OpenSSL type; the implementation uses OpenSSL 3 EVP.
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -70,7 +69,7 @@ struct mac_algorithm_info {
 /// Every supported algorithm, in enum order.
 NTPKIT_API std::span<const mac_algorithm_info> mac_algorithms() noexcept;
 
-/// The table row of `a`.
+/// The table row of `a`, which must be one of the enumerators.
 NTPKIT_API const mac_algorithm_info& info(mac_algorithm a) noexcept;
 
 /// The display name of `a` (the `name` column), e.g. "SHA256" or "AES128-CMAC".
