@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/keyfile.hpp"
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -123,6 +125,18 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
                  "addresses queried at once (default: what the open-file limit allows, <= 512)")
       ->check(CLI::Range(1, 65536))
       ->type_name("N");
+  app.add_option("-a,--key", o.key_id,
+                 "sign requests with key ID from --keyfile and accept only replies it verifies")
+      ->check(CLI::Range(1LL, 4294967295LL))
+      ->type_name("ID");
+  app.add_option("-k,--keyfile", o.key_file,
+                 "key file in ntp.keys or chrony.keys format (detected), see ntpkit-keys(5)")
+      ->type_name("FILE");
+  app.add_option("--mac-length", o.mac_length,
+                 "digests longer than 20 bytes: 'full' (chrony; NTPv3 requests) or '20' (ntpd; "
+                 "truncated); default: the key file format's convention")
+      ->check(CLI::IsMember({"full", "20"}))
+      ->type_name("full|20");
   auto* json = app.add_flag("-j,--json", o.json, "write one JSON document on stdout");
   auto* lines = app.add_flag("--json-lines", o.json_lines,
                              "write one JSON object per target and line, as each completes");
@@ -212,6 +226,20 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
   }
   probe_plan plan;
   if (auto e = make_policy(o.plugin, plan.policy); !e.empty()) return e;
+  if ((o.key_id >= 0) != !o.key_file.empty()) {
+    return std::string(o.key_id >= 0 ? "-a/--key needs -k/--keyfile"
+                                     : "-k/--keyfile needs -a/--key");
+  }
+  if (!o.mac_length.empty() && o.key_file.empty()) {
+    return std::string("--mac-length needs -a/--key and -k/--keyfile");
+  }
+  if (!o.key_file.empty()) {
+    auto k = load_key("ntpprobe", o.key_file, static_cast<std::uint32_t>(o.key_id), o.mac_length);
+    if (auto* e = std::get_if<std::string>(&k)) return *e;
+    auto& chosen = std::get<chosen_key>(k);
+    plan.options.query.key = chosen.key;
+    plan.options.query.mac = chosen.policy;
+  }
   auto& q = plan.options.query;
   q.samples = static_cast<unsigned>(o.samples);
   q.retries = static_cast<unsigned>(o.retries);
