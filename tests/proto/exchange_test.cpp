@@ -116,7 +116,8 @@ TEST_CASE("dispersion is both precisions plus PHI times the round trip") {
   CHECK(era.dispersion.bits() == 4096 + 256 + 96'636);
 
   // A negative round trip (the clock stepped back between T1 and T4) adds no PHI term.
-  const auto stepped = measure({at(100, half), at(100, quarter), at(100, quarter), at(100)}, -20, -24);
+  const auto stepped =
+      measure({at(100, half), at(100, quarter), at(100, quarter), at(100)}, -20, -24);
   CHECK(stepped.dispersion.bits() == 4096 + 256);
 
   // Precision 0 is one whole second.
@@ -397,8 +398,8 @@ TEST_CASE("verdicts are decided in order: not_for_us, bad_mac, kiss, unsynchroni
 
 TEST_CASE("check and verdict names are the snake_case words the reports print") {
   const std::array<std::string_view, check_count> names{
-      "source",     "mode",  "version", "origin",        "mac",      "transmit", "receive",
-      "server_order", "round_trip", "leap", "stratum", "root_distance", "reference"};
+      "source",       "mode",       "version", "origin",  "mac",           "transmit", "receive",
+      "server_order", "round_trip", "leap",    "stratum", "root_distance", "reference"};
   for (std::size_t i = 0; i < check_count; ++i) {
     CHECK(check_name(static_cast<check>(i)) == names[i]);
   }

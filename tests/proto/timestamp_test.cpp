@@ -155,7 +155,8 @@ TEST_CASE("fraction conversion rounds up from ns and down to ns at the last bit"
   // 1 ns is 4.294967296 units: rounds up to 5; 5 units are 1.16 ns: down to 1.
   CHECK(fraction_from_ns(0) == 0u);
   CHECK(fraction_from_ns(1) == 5u);
-  CHECK(fraction_from_ns(500'000'000) == 0x8000'0000u);  // ntpd-rs test_timestamp_from_seconds_nanos
+  // ntpd-rs test_timestamp_from_seconds_nanos: half a second is 0x80000000.
+  CHECK(fraction_from_ns(500'000'000) == 0x8000'0000u);
   CHECK(fraction_from_ns(999'999'999) == 0xffff'fffcu);  // 4294967291.705 rounds up
   CHECK(ns_from_fraction(0) == 0u);
   CHECK(ns_from_fraction(1) == 0u);

@@ -14,8 +14,8 @@
 namespace ntpkit::test {
 
 /// The UTC instant y-mo-d h:mi:s plus ns nanoseconds (proleptic Gregorian, no leap seconds).
-inline proto::sys_nanoseconds utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0,
-                                  int s = 0, std::int64_t ns = 0) {
+inline proto::sys_nanoseconds utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0,
+                                  std::int64_t ns = 0) {
   using namespace std::chrono;
   return sys_days{year{y} / month{mo} / day{d}} + hours{h} + minutes{mi} + seconds{s} +
          nanoseconds{ns};
