@@ -37,8 +37,8 @@ TEST_CASE("stratum 0 refids are kiss codes with their RFC 5905 meaning") {
 }
 
 TEST_CASE("an unknown kiss code is shown verbatim with no meaning") {
-  // The code is the server's word; we must not drop or map it (RFC 5905: "codes not listed
-  // ... are to be treated as unknown", but still shown).
+  // The code is the server's word: an unknown one must still be shown as sent, neither
+  // dropped nor mapped to a known code.
   const auto info = decode_refid(ascii("ZQX9"), 0);
   CHECK(info.kind == refid_kind::kiss_code);
   CHECK(info.text == "ZQX9");

