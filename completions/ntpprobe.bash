@@ -30,7 +30,7 @@ _ntpprobe() {
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '-h --help -V --version -f --file -4 --ipv4 -6 --ipv6
             -p --port -t --timeout -r --retries -n --samples -i --interval --allow-fast
-            --ntp-version --concurrency -a --key -k --keyfile --mac-length -j --json
+            -x --interleaved --ntp-version --concurrency -a --key -k --keyfile --mac-length -j --json
             --json-lines -v --verbose --listen-broadcast --listen-address --broadcast-delay
             --nagios -w --warning -c --critical --warn-stratum --crit-stratum --warn-delay
             --crit-delay --warn-jitter --crit-jitter --warn-root-distance --crit-root-distance

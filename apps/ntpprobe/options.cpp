@@ -123,6 +123,9 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
       ->capture_default_str();
   app.add_flag("--allow-fast", o.allow_fast,
                "allow --interval below 2 s (RFC 5905's guard), e.g. for loopback tests");
+  app.add_flag("-x,--interleaved", o.interleaved,
+               "RFC 9769 interleaved mode (with -n 2 or more): from the second request on, the "
+               "server sends the exact time it sent its previous answer (chrony does)");
   app.add_option("--ntp-version", o.ntp_version, "NTP version of the requests")
       ->check(CLI::Range(1, 4).description(""))
       ->type_name("1-4")
@@ -253,6 +256,10 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
   q.timeout = std::chrono::milliseconds(std::max<long long>(1, std::llround(o.timeout_s * 1000)));
   q.interval = std::chrono::milliseconds(std::llround(o.interval_s * 1000));
   q.version = static_cast<std::uint8_t>(o.ntp_version);
+  q.interleaved = o.interleaved;
+  if (o.interleaved && o.samples < 2) {
+    return std::string("--interleaved needs -n 2 or more (the first answer is basic)");
+  }
   plan.options.address_family = o.ipv4 ? net::family::ipv4
                                 : o.ipv6 ? net::family::ipv6
                                          : net::family::any;

@@ -39,6 +39,7 @@ struct probe_cli {
   int samples = 1;
   double interval_s = 2.0;
   bool allow_fast = false;
+  bool interleaved = false;
   int ntp_version = 4;
   int concurrency = 0;
   bool json = false;

@@ -52,6 +52,16 @@ error_info socket_error(std::error_code ec, const udp::endpoint& server) {
   return {error_kind::network, ec.message(), {}};
 }
 
+// The local side of an answered exchange, kept so that an interleaved answer can complete it.
+struct exchange_record {
+  proto::date t1_date;
+  report::time_source t1_source = report::time_source::user;
+  proto::date t4_date;
+  report::time_source t4_source = report::time_source::user;
+  proto::timestamp t2;  // the server's receive timestamp, which the next request echoes
+  std::uint32_t attempt = 0;
+};
+
 // One request on the wire, remembered until the end of the address's queries so that late
 // answers are still taken and replays are recognised.
 struct outstanding {
@@ -60,6 +70,10 @@ struct outstanding {
   std::uint32_t id = 0;
   std::uint32_t attempt = 0;
   bool answered = false;
+  // Interleaved requests: the random receive field the server echoes as origin when it
+  // answers interleaved, and the exchange that answer completes.
+  std::optional<proto::timestamp> token;
+  std::optional<exchange_record> previous;
 };
 
 report::sample make_sample(const proto::packet& reply, const outstanding& req,
@@ -82,6 +96,30 @@ report::sample make_sample(const proto::packet& reply, const outstanding& req,
   return s;
 }
 
+// An interleaved answer completes the previous exchange: its T1, T2 and T4 with this answer's
+// transmit timestamp, the server's exact send time of the previous answer (RFC 9769 §2).
+report::sample make_interleaved_sample(const proto::packet& reply, const outstanding& req,
+                                       bool authenticated) {
+  const auto& prev = *req.previous;
+  report::sample s;
+  s.interleaved = true;
+  s.reply = reply;
+  s.reply.receive = prev.t2;
+  s.attempt = prev.attempt;
+  s.t1_date = prev.t1_date;
+  s.t1_source = prev.t1_source;
+  s.t4_date = prev.t4_date;
+  s.t4_source = prev.t4_source;
+  s.times = {s.t1_date.to_timestamp(), prev.t2, reply.transmit, s.t4_date.to_timestamp()};
+  s.measured = proto::measure(s.times, reply.precision, local_precision());
+  proto::reply_expectation expected;
+  expected.sent_transmit = *req.token;
+  expected.local_precision = local_precision();
+  if (authenticated) expected.mac_verified = true;
+  s.assessed = proto::assess_reply(s.reply, s.times.t1, s.times.t4, expected);
+  return s;
+}
+
 // Waits for the answer to any outstanding request until `deadline`. Returns true when a
 // reply was taken, false on timeout; sets `transport` on socket errors.
 // The ignored-reason for a reply whose MAC did not verify.
@@ -96,7 +134,7 @@ std::string_view mac_failure(std::error_code ec) {
 asio::awaitable<bool> await_reply(timestamping_socket& sock, const udp::endpoint& server,
                                   const query_options& o, std::vector<outstanding>& sent,
                                   steady::time_point deadline, report::address_report& a,
-                                  error_info& transport) {
+                                  error_info& transport, std::optional<exchange_record>& last) {
   std::array<std::uint8_t, receive_buffer_size> buf;
   for (;;) {
     auto d = co_await sock.receive(buf, deadline);
@@ -117,8 +155,10 @@ asio::awaitable<bool> await_reply(timestamping_socket& sock, const udp::endpoint
       a.ignore("malformed");
       continue;
     }
-    auto req = std::find_if(sent.begin(), sent.end(),
-                            [&](const outstanding& o) { return o.transmit == reply->origin; });
+    // A basic answer echoes our transmit field, an interleaved one our receive field.
+    auto req = std::find_if(sent.begin(), sent.end(), [&](const outstanding& o) {
+      return o.transmit == reply->origin || (o.token && *o.token == reply->origin);
+    });
     if (req == sent.end()) {
       a.ignore("origin");
       continue;
@@ -135,13 +175,22 @@ asio::awaitable<bool> await_reply(timestamping_socket& sock, const udp::endpoint
         continue;
       }
     }
-    auto s = make_sample(*reply, *req, sock.transmit_time(req->id), *d, o.key.has_value());
+    const bool interleaved = req->token && *req->token == reply->origin;
+    auto s = interleaved ? make_interleaved_sample(*reply, *req, o.key.has_value())
+                         : make_sample(*reply, *req, sock.transmit_time(req->id), *d,
+                                       o.key.has_value());
     if (s.assessed.result == proto::verdict::not_for_us ||
         s.assessed.result == proto::verdict::bad_mac) {
       a.ignore(proto::check_name(*s.assessed.checks.first_failure()));
       continue;
     }
     req->answered = true;
+    // What the next interleaved request needs: this request's T1, this answer's T2 and T4.
+    const auto t1 = sock.transmit_time(req->id);
+    last = exchange_record{
+        proto::date::from_sys_time(t1.value_or(req->t1)),
+        t1 ? report::time_source::kernel : report::time_source::user,
+        proto::date::from_sys_time(d->time), d->source, reply->receive, req->attempt};
     a.samples.push_back(std::move(s));
     co_return true;
   }
@@ -184,6 +233,7 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
                             proto::version_for_mac(alg, o.mac, o.version)};
   }
   std::vector<outstanding> sent;
+  std::optional<exchange_record> last;  // the latest answered exchange
   error_info transport;
   bool stop = false;
   for (unsigned round = 0; round < o.samples && !stop; ++round) {
@@ -191,7 +241,17 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
     for (unsigned attempt = 0; attempt <= o.retries && !answered && !stop; ++attempt) {
       co_await pace.wait_turn(server);
       const auto xmt = proto::timestamp::from_bits(random_bits());
-      auto request = proto::serialize_packet(proto::make_client_request(xmt, o.version));
+      auto packet = proto::make_client_request(xmt, o.version);
+      std::optional<proto::timestamp> token;
+      if (o.interleaved && last) {
+        // RFC 9769: origin = the server's receive timestamp of its previous answer; receive =
+        // a value the server echoes back (random, so it also authenticates the answer).
+        token = proto::timestamp::from_bits(random_bits() | 1);
+        if (*token == xmt) token = proto::timestamp::from_bits(token->bits() ^ 2);
+        packet.origin = last->t2;
+        packet.receive = *token;
+      }
+      auto request = proto::serialize_packet(packet);
       if (o.key) {
         if (auto signed_ok = proto::append_mac(request, *o.key, o.mac); !signed_ok) {
           transport = {error_kind::auth, "cannot sign the request: " +
@@ -207,10 +267,12 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
         break;
       }
       ++a.requests;
-      sent.push_back({xmt, d->user_time, d->id, attempt, false});
+      sent.push_back({xmt, d->user_time, d->id, attempt, false, token,
+                      token ? last : std::nullopt});
       transport = {error_kind::timeout, "no reply within " + seconds_text(o.timeout), {}};
       answered =
-          co_await await_reply(*sock, server, o, sent, steady::now() + o.timeout, a, transport);
+          co_await await_reply(*sock, server, o, sent, steady::now() + o.timeout, a, transport,
+                               last);
       if (answered) {
         transport = {};
         // Kiss-o'-Death: RATE means slow down, DENY/RSTR mean go away; either way we stop.

@@ -76,6 +76,7 @@ ordered_json sample_json(const sample& s, bool selected) {
   ordered_json j{{"attempt", s.attempt},
                  {"selected", selected},
                  {"broadcast", s.broadcast},
+                 {"interleaved", s.interleaved},
                  {"verdict", proto::verdict_name(s.assessed.result)},
                  {"t1", s.broadcast ? ordered_json(nullptr) : t1},
                  {"t2", s.broadcast ? ordered_json(nullptr) : server_time_json(s.times.t2, s.t1_date)},

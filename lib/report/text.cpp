@@ -96,7 +96,8 @@ std::string checks_text(const proto::check_results& c) {
 }
 
 void sample_block(std::string& out, const sample& s, std::size_t i, bool selected) {
-  out += "  sample " + std::to_string(i + 1) + (selected ? " (selected)" : "") + ": " +
+  out += "  sample " + std::to_string(i + 1) + (s.interleaved ? " (interleaved)" : "") +
+         (selected ? " (selected)" : "") + ": " +
          std::string(proto::verdict_name(s.assessed.result)) + "\n";
   if (s.broadcast) {
     field(out, "  T1, T2", "none: a broadcast, not an answer");

@@ -28,6 +28,10 @@ struct query_options {
   /// Sign every request with this key and take only replies whose MAC verifies with it.
   std::optional<proto::symmetric_key> key;
   proto::mac_policy mac;                      ///< digest length and NTPv3 fallback for `key`
+  /// RFC 9769 interleaved client/server mode: from the second request on, ask the server for
+  /// the kernel transmit time of its previous answer (chrony does this), which completes the
+  /// previous exchange with an exact T3.
+  bool interleaved = false;
 };
 
 /// What a run remembers per server address: it spaces requests to the same address by at

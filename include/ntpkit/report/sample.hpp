@@ -64,6 +64,10 @@ struct sample {
   proto::assessment assessed;
   std::uint32_t attempt = 0;  ///< which request of its round this answers (0 = first)
   bool broadcast = false;     ///< a mode 5 packet heard, not an answer: T1 and T2 are unset
+  /// RFC 9769 interleaved: the exchange of the previous request, completed by this answer's
+  /// transmit timestamp (the server's exact send time of its previous answer). `reply` then
+  /// holds this answer's header with receive = the previous T2 and transmit = that exact T3.
+  bool interleaved = false;
 };
 
 /// A datagram that arrived but was not taken as an answer, and why (a check name, or a
