@@ -33,6 +33,9 @@ class NTPKIT_API pacer {
   explicit pacer(std::chrono::milliseconds interval) : interval_(interval) {}
   /// Waits until a request to `to` is allowed and books it.
   asio::awaitable<void> wait_turn(const udp::endpoint& to);
+  /// Records that a request to `to` has just left: the next one waits a full interval from
+  /// now, even when this one was sent late after its turn (a busy machine).
+  void sent(const udp::endpoint& to);
 
  private:
   std::chrono::milliseconds interval_;
