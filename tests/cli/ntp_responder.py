@@ -27,6 +27,19 @@ ROOT_DELAY_UNITS = 33      # 33 × 2^-16 s
 ROOT_DISPERSION_UNITS = 66
 REFID = bytes([192, 0, 2, 1])  # 192.0.2.1 (TEST-NET-1)
 REFERENCE_AGE = 8.0        # seconds before the receive time
+# Python 3.11 lacks the constant; 35 is SO_TIMESTAMPNS in Linux's asm-generic/socket.h (x86,
+# arm, ...). Its data is a struct timespec: two native longs.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+TIMESPEC_SIZE = struct.calcsize("@ll")
+
+
+def kernel_time(ancillary):
+    """The SO_TIMESTAMPNS arrival time (Unix seconds) in recvmsg's ancillary data, or None."""
+    for level, kind, data in ancillary:
+        if (level, kind) == (socket.SOL_SOCKET, SO_TIMESTAMPNS):
+            seconds, nanoseconds = struct.unpack("@ll", data[:TIMESPEC_SIZE])
+            return seconds + nanoseconds / 1e9
+    return None
 
 
 def ntp_timestamp(unix_seconds):
@@ -60,6 +73,8 @@ class Responder:
     def __init__(self, host="127.0.0.1", offset=0.0, hold=0.0, max_replies=50):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        # T2 is the kernel's arrival time: the thread may wake up late on a busy machine.
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         self.offset = offset
@@ -82,8 +97,8 @@ class Responder:
             readable, _, _ = select.select([self.sock], [], [], 0.05)
             if not readable:
                 continue
-            data, peer = self.sock.recvfrom(2048)
-            received = time.time()
+            data, ancillary, _, peer = self.sock.recvmsg(2048, 64)
+            received = kernel_time(ancillary) or time.time()
             self.requests += 1
             reply = make_reply(data, received, self.offset, self.hold)
             if reply:

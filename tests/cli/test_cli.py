@@ -11,7 +11,6 @@ import json
 import os
 import re
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -30,9 +29,6 @@ OPTIONS = {"-h", "--help", "-V", "--version", "-4", "--ipv4", "-6", "--ipv6", "-
 TIMEOUT = 0.5
 # A run whose every target fails within --timeout 0.5 must end well before this.
 TIMEOUT_BOUND = 1.5
-# Python 3.11 lacks the constant; 35 is SO_TIMESTAMPNS in Linux's asm-generic/socket.h (x86,
-# arm, ...). Its data is a struct timespec, two native longs.
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 RESPONDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ntp_responder.py")
 
 
@@ -145,7 +141,7 @@ class FailingTargetsTest(unittest.TestCase):
         self.good = stack.enter_context(ntp_responder.Responder("127.0.0.1"))
         self.good6 = stack.enter_context(ntp_responder.Responder("::1"))
         self.silent = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-        self.silent.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.silent.setsockopt(socket.SOL_SOCKET, ntp_responder.SO_TIMESTAMPNS, 1)
         self.silent.bind(("127.0.0.1", 0))
         self.targets = {
             "good": where("127.0.0.1", self.good.port),
@@ -162,10 +158,7 @@ class FailingTargetsTest(unittest.TestCase):
         with contextlib.suppress(BlockingIOError):
             while True:
                 _, ancillary, _, _ = self.silent.recvmsg(2048, 64, socket.MSG_DONTWAIT)
-                for level, kind, data in ancillary:
-                    if (level, kind) == (socket.SOL_SOCKET, SO_TIMESTAMPNS):
-                        seconds, nanoseconds = struct.unpack("@ll", data[:struct.calcsize("@ll")])
-                        times.append(seconds + nanoseconds / 1e9)
+                times.append(ntp_responder.kernel_time(ancillary))
         return times
 
     def test_text_one_line_per_failed_target_others_reported(self):
@@ -255,7 +248,7 @@ class FailingTargetsTest(unittest.TestCase):
         arrivals = self.silent_received()
         self.assertEqual(len(arrivals), 3)
         for earlier, later in zip(arrivals, arrivals[1:]):
-            self.assertGreaterEqual(later - earlier, interval - 0.005)
+            self.assertGreaterEqual(later - earlier, interval - 0.001)
 
 
 class MeasurementTest(unittest.TestCase):
@@ -267,11 +260,13 @@ class MeasurementTest(unittest.TestCase):
                     ntp_responder.Responder("::1", offset=offset, hold=hold) as responder:
                 doc, _ = probe.probe_json(self, [where("::1", responder.port)])
                 (a,) = doc["targets"][0]["addresses"]
-                self.assertAlmostEqual(a["offset"], offset, delta=2e-3)
-                self.assertGreaterEqual(a["processing"], hold)
-                self.assertLess(a["processing"], hold + 0.02)
                 self.assertGreater(a["delay"], 0)
-                self.assertLess(a["delay"], 0.01)
+                self.assertLess(a["delay"], 0.05)
+                # The error of an offset is at most half the round-trip delay (RFC 5905 §8);
+                # the responder's T3 is read just before it sends.
+                self.assertAlmostEqual(a["offset"], offset, delta=a["delay"] / 2 + 1e-4)
+                self.assertGreaterEqual(a["processing"], hold)
+                self.assertLess(a["processing"], hold + 0.05)
 
 
 class UnresolvableNameTest(unittest.TestCase):
