@@ -126,6 +126,15 @@ def require_netns():
     raise RuntimeError(message + " (set NTPKIT_SKIP_NETNS=1 to skip)")
 
 
+def remove_stale_namespaces():
+    """Deletes `ntpkit-<pid>-<n>` namespaces whose creating process is gone (a test run that
+    was killed could not delete its own); the servers in them already got SIGTERM."""
+    for line in run(["ip", "netns", "list"]).stdout.splitlines():
+        m = re.match(r"(ntpkit-(\d+)-\d+)\b", line)
+        if m and not os.path.exists(f"/proc/{m.group(2)}"):
+            run(["ip", "netns", "delete", m.group(1)])
+
+
 class Namespace:
     """A network namespace `ntpkit-<pid>-<n>` with lo up; deleted on exit.
 
@@ -139,6 +148,7 @@ class Namespace:
 
     def __enter__(self):
         require_netns()
+        remove_stale_namespaces()
         run(["ip", "netns", "add", self.name], check=True)
         self._created = True
         try:
