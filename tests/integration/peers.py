@@ -8,7 +8,7 @@ process started here is stopped by its PID; every namespace and temp dir is remo
 
     with Namespace() as ns, Chronyd(ns, port=11123) as chrony:
         print(chrony.tracking()["stratum"])
-        ns.run([ntpprobe(), "127.0.0.1:11123"])
+        ns.run([binary("ntpprobe"), "127.0.0.1:11123"])
 
 The facts behind the configurations are in PEERS.md of the project's notes (chrony 4.3 and
 NTPsec 1.2.2 on Debian 12).
@@ -53,7 +53,7 @@ def binary(name):
     """Path of one of the project's binaries, e.g. binary("ntpprobe")."""
     path = os.path.join(build_dir(), "apps", name)
     if not os.access(path, os.X_OK):
-        raise unittest.SkipTest(f"{path} is not built")
+        raise RuntimeError(f"{path} is not built (NTPKIT_BUILD_DIR={build_dir()})")
     return path
 
 
@@ -66,22 +66,27 @@ def run(cmd, timeout=COMMAND_TIMEOUT, check=False, **kwargs):
 
 
 def chronyd_path():
-    """chronyd to test against: NTPKIT_CHRONYD, else BUILD/peers/chrony (fetched if missing).
+    """chronyd to test against: NTPKIT_CHRONYD, else the one scripts/fetch-chrony unpacked into
+    BUILD/peers/chrony (or SOURCE/build/peers/chrony, where scripts/test puts it for every
+    build), fetched into BUILD/peers/chrony if neither exists.
 
     Parallel tests may both find it missing; a lock file lets only one of them unpack it.
     """
     if os.environ.get("NTPKIT_CHRONYD"):
         return os.environ["NTPKIT_CHRONYD"]
+    relative = os.path.join("peers", "chrony", "root", "usr", "sbin", "chronyd")
+    candidates = [os.path.join(build_dir(), relative),
+                  os.path.join(source_dir(), "build", relative)]
     peers = os.path.join(build_dir(), "peers")
-    path = os.path.join(peers, "chrony", "root", "usr", "sbin", "chronyd")
     os.makedirs(peers, exist_ok=True)
     with open(os.path.join(peers, ".fetch-chrony.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.access(path, os.X_OK):
-            script = os.path.join(source_dir(), "scripts", "fetch-chrony")
-            out = run([script, os.path.join(peers, "chrony")], timeout=600, check=True)
-            path = out.stdout.strip().splitlines()[-1]
-    return path
+        for path in candidates:
+            if os.access(path, os.X_OK):
+                return path
+        script = os.path.join(source_dir(), "scripts", "fetch-chrony")
+        out = run([script, os.path.join(peers, "chrony")], timeout=600, check=True)
+        return out.stdout.strip().splitlines()[-1]
 
 
 def chronyc_path(chronyd):
