@@ -438,17 +438,20 @@ class Ntpd(_Server):
 
     `disable ntp` keeps its clock discipline off; `tos orphan ORPHAN orphanwait 0` makes it
     serve leap=00 (not 11) one second after start, with no source at all (pure orphan, stratum
-    ORPHAN, reference time 0). config_extra adds lines (servers, keys, `tos minsane 1`, ...).
+    ORPHAN, reference time 0). config_extra adds lines (servers, `trustedkey 1`, `controlkey
+    1`, `tos minsane 1`, ...); keys is ntp.keys text ("1 sha1 HEX" lines) for `keys`.
     start() waits until ntpq shows leap=00.
     """
 
     name = "ntpd"
 
-    def __init__(self, ns, config_extra="", orphan=10, ntpd="/usr/sbin/ntpd"):
+    def __init__(self, ns, config_extra="", orphan=10, keys=None, ntpd="/usr/sbin/ntpd"):
         super().__init__(ns)
         self.config_extra = config_extra
         self.orphan = orphan
+        self.keys = keys
         self.ntpd = ntpd
+        self.keyfile = self.path("ntp.keys")
 
     def config(self):
         """The ntp.conf text."""
@@ -464,6 +467,7 @@ class Ntpd(_Server):
             "restrict ::1",
             f"driftfile {self.path('ntp.drift')}",
             f"statsdir {self.path('stats')}/",
+            f"keys {self.write('ntp.keys', self.keys)}" if self.keys is not None else "",
             self.config_extra,
             ""])
 
