@@ -1,71 +1,90 @@
 // ntpprobe: query NTP servers and report offset, delay, stratum, refid and every header field,
-// without touching the clock.
+// without touching the clock. Invoked as check_ntp_time it is a drop-in for that plugin.
 
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "../common/cli.hpp"
 #include "../common/clock_guard.hpp"
+#include "check_ntp_time.hpp"
 #include "ntpkit/report/json.hpp"
+#include "ntpkit/report/nagios.hpp"
 #include "ntpkit/report/text.hpp"
 #include "options.hpp"
+#include "output.hpp"
 
 using namespace ntpkit;
 
 namespace {
 
-void write_out(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
+bool asks_for_plugin_mode(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--nagios") == 0) return true;
+  }
+  return false;
 }
 
-// Prints text results in the order the targets were given, each as soon as it and every
-// target before it are done.
-class ordered_printer {
- public:
-  explicit ordered_printer(bool verbose) : verbose_(verbose) {}
-  void done(std::size_t index, const report::target_report& t) {
-    pending_.emplace(index, report::target_text(t, verbose_));
-    for (auto it = pending_.find(next_); it != pending_.end(); it = pending_.find(next_)) {
-      write_out(it->second);
-      pending_.erase(it);
-      ++next_;
-    }
-  }
-
- private:
-  bool verbose_;
-  std::size_t next_ = 0;
-  std::map<std::size_t, std::string> pending_;
-};
+// A usage problem: one line on stderr and exit 2, or a plugin UNKNOWN line and exit 3.
+int usage_problem(const CLI::App& app, bool plugin, const std::string& message) {
+  if (!plugin) return apps::usage_error(app, message);
+  std::printf("NTP UNKNOWN: %s\n", message.c_str());
+  return static_cast<int>(report::plugin_state::unknown);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (apps::invoked_as(argv[0], "check_ntp_time")) return apps::check_ntp_time_main(argc, argv);
   CLI::App app{"Query NTP servers and report offset, delay, stratum, refid and every header "
                "field, without touching the clock.",
                "ntpprobe"};
   apps::configure(app);
   apps::probe_cli cli;
   apps::add_probe_options(app, cli);
-  if (auto rc = apps::parse(app, argc, argv)) return *rc;
+  const bool plugin = asks_for_plugin_mode(argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_problem(app, plugin, std::string(e.what()) + " (see --help)");
+  }
+  cli.timeout_given = app.count("--timeout") > 0;
   auto plan = apps::make_plan(cli);
-  if (auto* message = std::get_if<std::string>(&plan)) return apps::usage_error(app, *message);
+  if (auto* message = std::get_if<std::string>(&plan)) {
+    return usage_problem(app, plugin, *message);
+  }
   auto& p = std::get<apps::probe_plan>(plan);
 
   if (auto ec = apps::forbid_clock_changes()) {
     std::fprintf(stderr, "ntpprobe: warning: cannot forbid clock changes: %s\n",
                  ec.message().c_str());
   }
+  const report::json_meta meta{"ntpprobe", version_string};
   report::probe_report r;
-  r.started = proto::date::from_sys_time(std::chrono::time_point_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now()));
-  ordered_printer printer(cli.verbose);
+  r.started = apps::now_date();
+  apps::ordered_printer printer(cli.verbose);
   net::target_done on_done;
-  if (!cli.json) {
+  if (cli.json_lines) {
+    on_done = [&](std::size_t, const report::target_report& t) {
+      apps::write_out(report::target_json_line(t, meta));
+    };
+  } else if (!cli.json && !cli.plugin.enabled) {
     on_done = [&](std::size_t i, const report::target_report& t) { printer.done(i, t); };
   }
-  r.targets = net::probe_blocking(std::move(p.targets), p.options, on_done);
-  if (cli.json) write_out(report::probe_json(r, {"ntpprobe", version_string}));
+  if (p.broadcast) {
+    r.targets.push_back(net::listen_broadcast_blocking(*p.broadcast));
+    if (on_done) on_done(0, r.targets.front());
+  } else {
+    r.targets = net::probe_blocking(std::move(p.targets), p.options, on_done);
+  }
+  if (cli.plugin.enabled) {
+    const auto verdict = report::evaluate_plugin(r, p.policy);
+    if (cli.verbose) apps::write_out(report::probe_text(r, true));
+    apps::write_out(verdict.line);
+    return static_cast<int>(verdict.state);
+  }
+  if (cli.json) apps::write_out(report::probe_json(r, meta));
   return r.ok() ? apps::exit_code::ok : apps::exit_code::failed;
 }

@@ -1,13 +1,100 @@
 #include "options.hpp"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iostream>
 
 namespace ntpkit::apps {
+namespace {
+
+void add_range(CLI::App& app, const std::string& flags, std::string& into, const std::string& what) {
+  app.add_option(flags, into, what + " (Nagios range, needs --nagios)")->type_name("RANGE");
+}
+
+void add_plugin_options(CLI::App& app, plugin_cli& p) {
+  app.add_flag("--nagios", p.enabled,
+               "plugin mode: one status line with perfdata, exit 0/1/2/3 = OK/WARNING/CRITICAL/"
+               "UNKNOWN");
+  add_range(app, "-w,--warning", p.warn_offset, "WARNING when |offset| in seconds is outside");
+  add_range(app, "-c,--critical", p.crit_offset, "CRITICAL when |offset| in seconds is outside");
+  add_range(app, "--warn-stratum", p.warn_stratum, "WARNING when the stratum is outside");
+  add_range(app, "--crit-stratum", p.crit_stratum, "CRITICAL when the stratum is outside");
+  add_range(app, "--warn-delay", p.warn_delay, "WARNING when the delay in seconds is outside");
+  add_range(app, "--crit-delay", p.crit_delay, "CRITICAL when the delay in seconds is outside");
+  add_range(app, "--warn-jitter", p.warn_jitter, "WARNING when the jitter in seconds is outside");
+  add_range(app, "--crit-jitter", p.crit_jitter, "CRITICAL when the jitter in seconds is outside");
+  add_range(app, "--warn-root-distance", p.warn_root_distance,
+            "WARNING when the root distance in seconds is outside");
+  add_range(app, "--crit-root-distance", p.crit_root_distance,
+            "CRITICAL when the root distance in seconds is outside");
+  add_range(app, "--warn-processing", p.warn_processing,
+            "WARNING when the server's processing time T3-T2 in seconds is outside");
+  add_range(app, "--crit-processing", p.crit_processing,
+            "CRITICAL when the server's processing time T3-T2 in seconds is outside");
+  app.add_option("--expect-refid", p.expect_refid,
+                 "CRITICAL unless the refid is this (GPS, 192.0.2.1, 0x7f7f0101, an IPv6 "
+                 "address); repeatable, needs --nagios")
+      ->allow_extra_args(false)
+      ->type_name("REFID");
+  app.add_flag("--leap-ok", p.leap_ok, "a pending leap second is not a WARNING (--nagios)");
+  app.add_flag("--no-reply-critical", p.no_reply_critical,
+               "no reply is CRITICAL instead of UNKNOWN (--nagios)");
+  app.add_option("--min-ok", p.min_ok,
+                 "OK when at least N addresses are OK, WARNING when N are at least WARNING, "
+                 "else CRITICAL (--nagios)")
+      ->check(CLI::Range(1, 1'000'000))
+      ->type_name("N");
+}
+
+// Parses a range option into `into`; returns an error message or empty.
+std::string set_range(const std::string& flag, const std::string& text,
+                      std::optional<report::nagios_range>& into) {
+  if (text.empty()) return {};
+  auto r = report::parse_nagios_range(text);
+  if (!r) return flag + ": '" + text + "' is not a range ([@][START:][END], START may be ~)";
+  into = std::move(*r);
+  return {};
+}
+
+std::string make_policy(const plugin_cli& c, report::plugin_policy& p) {
+  const std::pair<const char*, std::pair<const std::string*, std::optional<report::nagios_range>*>>
+      ranges[] = {
+          {"--warning", {&c.warn_offset, &p.offset.warning}},
+          {"--critical", {&c.crit_offset, &p.offset.critical}},
+          {"--warn-stratum", {&c.warn_stratum, &p.stratum.warning}},
+          {"--crit-stratum", {&c.crit_stratum, &p.stratum.critical}},
+          {"--warn-delay", {&c.warn_delay, &p.delay.warning}},
+          {"--crit-delay", {&c.crit_delay, &p.delay.critical}},
+          {"--warn-jitter", {&c.warn_jitter, &p.jitter.warning}},
+          {"--crit-jitter", {&c.crit_jitter, &p.jitter.critical}},
+          {"--warn-root-distance", {&c.warn_root_distance, &p.root_distance.warning}},
+          {"--crit-root-distance", {&c.crit_root_distance, &p.root_distance.critical}},
+          {"--warn-processing", {&c.warn_processing, &p.processing.warning}},
+          {"--crit-processing", {&c.crit_processing, &p.processing.critical}},
+      };
+  bool any = !c.expect_refid.empty() || c.leap_ok || c.no_reply_critical || c.min_ok > 0;
+  for (const auto& [flag, target] : ranges) {
+    if (auto e = set_range(flag, *target.first, *target.second); !e.empty()) return e;
+    any = any || !target.first->empty();
+  }
+  if (any && !c.enabled) return "thresholds and plugin options need --nagios";
+  p.expect_refid = c.expect_refid;
+  p.leap_ok = c.leap_ok;
+  p.no_reply_critical = c.no_reply_critical;
+  p.min_ok = static_cast<std::size_t>(c.min_ok);
+  return {};
+}
+
+}  // namespace
 
 void add_probe_options(CLI::App& app, probe_cli& o) {
   app.add_option("server", o.servers, "HOST, HOST:PORT, [IPV6] or [IPV6]:PORT; repeatable")
-      ->required()
       ->type_name("HOST[:PORT]");
+  app.add_option("-f,--file", o.server_file,
+                 "read servers from FILE, one per line ('-' for stdin, '#' comments)")
+      ->type_name("FILE");
   auto* v4 = app.add_flag("-4,--ipv4", o.ipv4, "use IPv4 addresses only");
   auto* v6 = app.add_flag("-6,--ipv6", o.ipv6, "use IPv6 addresses only");
   v4->excludes(v6);
@@ -36,9 +123,78 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
                  "addresses queried at once (default: what the open-file limit allows, <= 512)")
       ->check(CLI::Range(1, 65536))
       ->type_name("N");
-  app.add_flag("-j,--json", o.json, "write one JSON document on stdout");
+  auto* json = app.add_flag("-j,--json", o.json, "write one JSON document on stdout");
+  auto* lines = app.add_flag("--json-lines", o.json_lines,
+                             "write one JSON object per target and line, as each completes");
   app.add_flag("-v,--verbose", o.verbose, "show every header field, timestamp, check and sample");
+  app.add_flag("--listen-broadcast", o.listen_broadcast,
+               "send nothing; listen on --port for broadcast/multicast (mode 5) packets for "
+               "--timeout seconds (default 70) or -n packets; servers given only filter senders");
+  app.add_option("--listen-address", o.listen_address,
+                 "address to listen on with --listen-broadcast; a multicast group is joined "
+                 "(default: any IPv4 address, or any IPv6 address with -6)")
+      ->type_name("ADDRESS");
+  app.add_option("--broadcast-delay", o.broadcast_delay_s,
+                 "one-way delay in seconds added to broadcast offsets (ntpd's broadcastdelay)")
+      ->type_name("SECONDS");
+  add_plugin_options(app, o.plugin);
+  json->excludes(lines);
 }
+
+std::variant<std::vector<std::string>, std::string> read_server_file(const std::string& path) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return "cannot read server file " + path + ": " + std::strerror(errno);
+    in = &file;
+  }
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(*in, line)) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    out.push_back(line.substr(first, last - first + 1));
+  }
+  if (in->bad()) return "cannot read server file " + path;
+  return out;
+}
+
+namespace {
+
+std::variant<net::broadcast_options, std::string> make_broadcast(const probe_cli& o,
+                                                                 const std::vector<std::string>& senders) {
+  net::broadcast_options b;
+  boost::system::error_code ec;
+  auto local = o.listen_address.empty()
+                   ? (o.ipv6 ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
+                             : boost::asio::ip::address(boost::asio::ip::address_v4::any()))
+                   : boost::asio::ip::make_address(o.listen_address, ec);
+  if (ec) return "--listen-address: '" + o.listen_address + "' is not an IP address";
+  if (local.is_multicast()) {
+    b.group = local;
+    local = local.is_v6() ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
+                          : boost::asio::ip::address(boost::asio::ip::address_v4::any());
+  }
+  b.local = net::udp::endpoint(local, static_cast<std::uint16_t>(o.port));
+  b.duration = std::chrono::milliseconds(std::llround((o.timeout_given ? o.timeout_s : 70.0) * 1000));
+  b.max_packets = o.samples > 1 ? static_cast<unsigned>(o.samples) : 0;
+  if (!(o.broadcast_delay_s >= 0 && o.broadcast_delay_s < 1)) {
+    return std::string("--broadcast-delay must be from 0 to 1 second");
+  }
+  b.assumed_delay = proto::duration::from_ns(std::llround(o.broadcast_delay_s * 1e9));
+  for (const auto& s : senders) {
+    auto a = boost::asio::ip::make_address(s, ec);
+    if (ec) return "with --listen-broadcast, servers filter senders and must be IP addresses: '" +
+                   s + "'";
+    b.only_from.push_back(a);
+  }
+  return b;
+}
+
+}  // namespace
 
 std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
   if (!(o.timeout_s > 0) || o.timeout_s > 3600) {
@@ -51,19 +207,37 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
     return std::string("--interval below 2 s needs --allow-fast (servers rate-limit faster "
                        "clients)");
   }
+  if (o.plugin.enabled && (o.json || o.json_lines)) {
+    return std::string("--nagios cannot be combined with --json or --json-lines");
+  }
   probe_plan plan;
+  if (auto e = make_policy(o.plugin, plan.policy); !e.empty()) return e;
   auto& q = plan.options.query;
   q.samples = static_cast<unsigned>(o.samples);
   q.retries = static_cast<unsigned>(o.retries);
-  q.timeout = std::chrono::milliseconds(std::llround(o.timeout_s * 1000));
-  if (q.timeout.count() == 0) q.timeout = std::chrono::milliseconds(1);
+  q.timeout = std::chrono::milliseconds(std::max<long long>(1, std::llround(o.timeout_s * 1000)));
   q.interval = std::chrono::milliseconds(std::llround(o.interval_s * 1000));
   q.version = static_cast<std::uint8_t>(o.ntp_version);
   plan.options.address_family = o.ipv4 ? net::family::ipv4
                                 : o.ipv6 ? net::family::ipv6
                                          : net::family::any;
   plan.options.concurrency = static_cast<std::size_t>(o.concurrency);
-  for (const auto& s : o.servers) {
+  std::vector<std::string> specs = o.servers;
+  if (!o.server_file.empty()) {
+    auto listed = read_server_file(o.server_file);
+    if (auto* e = std::get_if<std::string>(&listed)) return *e;
+    auto& names = std::get<std::vector<std::string>>(listed);
+    specs.insert(specs.end(), names.begin(), names.end());
+  }
+  if (o.listen_broadcast) {
+    if (o.plugin.enabled) return std::string("--listen-broadcast cannot be combined with --nagios");
+    auto b = make_broadcast(o, specs);
+    if (auto* e = std::get_if<std::string>(&b)) return *e;
+    plan.broadcast = std::get<net::broadcast_options>(b);
+    return plan;
+  }
+  if (specs.empty()) return std::string("no server given (name one, or use -f FILE)");
+  for (const auto& s : specs) {
     auto t = net::parse_target(s, static_cast<std::uint16_t>(o.port));
     if (!t) return "bad server '" + s + "': " + t.error().message();
     plan.targets.push_back(std::move(*t));

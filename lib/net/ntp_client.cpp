@@ -151,6 +151,12 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
   a.address = server.address().to_string();
   a.port = server.port();
   a.ipv6 = server.address().is_v6();
+  if (const auto* code = pace.kiss_of(server)) {
+    report::conclude(a, {error_kind::kiss,
+                         "not queried: it sent kiss-o'-death " + *code + " earlier in this run",
+                         *code});
+    co_return a;
+  }
   auto sock = timestamping_socket::open(co_await asio::this_coro::executor, server.protocol());
   if (!sock) {
     report::conclude(a, {error_kind::network, "cannot open socket: " + sock.error().message(), {}});
@@ -179,7 +185,9 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
       if (answered) {
         transport = {};
         // Kiss-o'-Death: RATE means slow down, DENY/RSTR mean go away; either way we stop.
-        stop = a.samples.back().assessed.result == proto::verdict::kiss;
+        const auto& last = a.samples.back().assessed;
+        stop = last.result == proto::verdict::kiss;
+        if (stop) pace.kissed(server, last.kiss_code);
       } else if (transport.kind != error_kind::timeout) {
         stop = true;
       }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -74,6 +75,16 @@ result<timestamping_socket> timestamping_socket::open(const asio::any_io_executo
   }
   const bool rx = set_int_option(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
   return timestamping_socket(std::move(s), rx, false);
+}
+
+result<void> timestamping_socket::listen_on(const udp::endpoint& local,
+                                            const asio::ip::address* group) {
+  boost::system::error_code ec;
+  socket_.set_option(udp::socket::reuse_address(true), ec);
+  if (!ec) socket_.bind(local, ec);
+  if (!ec && group) socket_.set_option(asio::ip::multicast::join_group(*group), ec);
+  if (ec) return std::error_code(ec);
+  return {};
 }
 
 result<sent_datagram> timestamping_socket::send(std::span<const std::uint8_t> bytes,

@@ -22,6 +22,7 @@ class category final : public std::error_category {
       case errc::bad_key_file: return "bad key file";
       case errc::crypto_failure: return "crypto library failure";
       case errc::buffer_too_small: return "output buffer too small";
+      case errc::crypto_nak: return "crypto-NAK (MAC trailer without a digest)";
     }
     return "unknown proto error";
   }

@@ -125,6 +125,45 @@ assessment assess_reply(const packet& reply, timestamp t1, timestamp t4,
   return a;
 }
 
+measurement measure_broadcast(timestamp t3, timestamp t4, duration assumed_delay,
+                              std::int8_t server_precision, std::int8_t local_precision) noexcept {
+  measurement m;
+  m.offset = (t3 - t4) + assumed_delay;
+  m.delay = assumed_delay;
+  const std::int64_t d = assumed_delay.bits() < 0 ? 0 : assumed_delay.bits();
+  m.dispersion = duration::from_log2(server_precision) + duration::from_log2(local_precision) +
+                 duration::from_bits(d / 1'000'000 * phi_ppm + d % 1'000'000 * phi_ppm / 1'000'000);
+  return m;
+}
+
+assessment assess_broadcast(const packet& p, const reply_expectation& e) {
+  assessment a;
+  auto& c = a.checks;
+  c.set(check::source, e.from_expected_source);
+  c.set(check::mode, p.mode == association_mode::broadcast);
+  c.set(check::version, p.version >= 1 && p.version <= 4);
+  if (e.mac_verified) c.set(check::mac, *e.mac_verified);
+  c.set(check::transmit, !p.transmit.is_zero());
+  c.set(check::leap, p.leap != leap_indicator::unsynchronised);
+  c.set(check::stratum, p.stratum >= 1 && p.stratum <= 15);
+  const duration root =
+      midpoint(p.root_delay.to_duration(), duration{}) + p.root_dispersion.to_duration();
+  c.set(check::root_distance, root < max_dispersion);
+  if (p.stratum >= 1 && p.stratum <= 15 && !p.reference.is_zero()) {
+    c.set(check::reference, (p.transmit - p.reference).bits() >= 0);
+  }
+  if (c.failed(check::source) || c.failed(check::mode)) {
+    a.result = verdict::not_for_us;
+  } else if (c.failed(check::mac)) {
+    a.result = verdict::bad_mac;
+  } else if (c.failed(check::leap) || p.stratum == 0 || p.stratum >= 16) {
+    a.result = verdict::unsynchronised;
+  } else if (!c.all_passed()) {
+    a.result = verdict::insane;
+  }
+  return a;
+}
+
 std::size_t select_min_delay(std::span<const measurement> samples) noexcept {
   std::size_t best = 0;
   for (std::size_t i = 1; i < samples.size(); ++i) {

@@ -21,8 +21,6 @@ date from_fixed(i128 v) {
 
 }  // namespace
 
-double duration::to_seconds() const noexcept { return std::ldexp(static_cast<double>(bits_), -32); }
-
 date date::from_sys_time(sys_nanoseconds t) noexcept {
   const std::int64_t ns = t.time_since_epoch().count();
   std::int64_t s = ns / ns_per_s;

@@ -75,9 +75,10 @@ ordered_json sample_json(const sample& s, bool selected) {
   t4["source"] = time_source_name(s.t4_source);
   ordered_json j{{"attempt", s.attempt},
                  {"selected", selected},
+                 {"broadcast", s.broadcast},
                  {"verdict", proto::verdict_name(s.assessed.result)},
-                 {"t1", t1},
-                 {"t2", server_time_json(s.times.t2, s.t1_date)},
+                 {"t1", s.broadcast ? ordered_json(nullptr) : t1},
+                 {"t2", s.broadcast ? ordered_json(nullptr) : server_time_json(s.times.t2, s.t1_date)},
                  {"t3", server_time_json(s.times.t3, s.t1_date)},
                  {"t4", t4},
                  {"offset", secs(s.measured.offset)},

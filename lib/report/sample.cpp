@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ntpkit/proto/refid.hpp"
+
 namespace ntpkit::report {
 
 std::string_view error_kind_name(error_kind k) noexcept {
@@ -70,8 +72,13 @@ std::string ignored_text(const std::vector<ignored_count>& ignored) {
 error_info judge_last(const sample& s) {
   const auto& a = s.assessed;
   switch (a.result) {
-    case proto::verdict::kiss:
-      return {error_kind::kiss, "kiss-o'-death " + a.kiss_code, a.kiss_code};
+    case proto::verdict::kiss: {
+      const auto meaning = proto::kiss_code_meaning(a.kiss_code);
+      std::string text = "kiss-o'-death " + a.kiss_code;
+      if (!meaning.empty()) text += " (" + std::string(meaning) + ")";
+      if (a.kiss_code == "DENY" || a.kiss_code == "RSTR") text = "server refuses us: " + text;
+      return {error_kind::kiss, text + "; no further requests sent", a.kiss_code};
+    }
     case proto::verdict::unsynchronised:
       return {error_kind::unsynchronised,
               s.reply.stratum >= 16 ? "server unsynchronised (stratum " +

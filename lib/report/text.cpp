@@ -97,10 +97,13 @@ std::string checks_text(const proto::check_results& c) {
 void sample_block(std::string& out, const sample& s, std::size_t i, bool selected) {
   out += "  sample " + std::to_string(i + 1) + (selected ? " (selected)" : "") + ": " +
          std::string(proto::verdict_name(s.assessed.result)) + "\n";
-  field(out, "  T1 origin", iso8601(s.t1_date.to_sys_time()) + "  " +
-                                ntp_hex(s.times.t1) + "  " +
-                                std::string(time_source_name(s.t1_source)));
-  field(out, "  T2 receive", server_time(s.times.t2, s.t1_date));
+  if (s.broadcast) {
+    field(out, "  T1, T2", "none: a broadcast, not an answer");
+  } else {
+    field(out, "  T1 origin", iso8601(s.t1_date.to_sys_time()) + "  " + ntp_hex(s.times.t1) +
+                                  "  " + std::string(time_source_name(s.t1_source)));
+    field(out, "  T2 receive", server_time(s.times.t2, s.t1_date));
+  }
   field(out, "  T3 transmit", server_time(s.times.t3, s.t1_date));
   field(out, "  T4 destination", iso8601(s.t4_date.to_sys_time()) + "  " +
                                      ntp_hex(s.times.t4) + "  " +

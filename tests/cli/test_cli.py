@@ -23,9 +23,14 @@ import peers  # noqa: E402
 import probe  # noqa: E402
 
 # Every option ntpprobe has; --help must list exactly these.
-OPTIONS = {"-h", "--help", "-V", "--version", "-4", "--ipv4", "-6", "--ipv6", "-p", "--port",
-           "-t", "--timeout", "-r", "--retries", "-n", "--samples", "-i", "--interval",
-           "--allow-fast", "--ntp-version", "--concurrency", "-j", "--json", "-v", "--verbose"}
+OPTIONS = {"-h", "--help", "-V", "--version", "-f", "--file", "-4", "--ipv4", "-6", "--ipv6",
+           "-p", "--port", "-t", "--timeout", "-r", "--retries", "-n", "--samples", "-i",
+           "--interval", "--allow-fast", "--ntp-version", "--concurrency", "-j", "--json",
+           "--json-lines", "-v", "--verbose", "--listen-broadcast", "--listen-address",
+           "--broadcast-delay", "--nagios", "-w", "--warning", "-c", "--critical",
+           "--warn-stratum", "--crit-stratum", "--warn-delay", "--crit-delay", "--warn-jitter",
+           "--crit-jitter", "--warn-root-distance", "--crit-root-distance", "--warn-processing",
+           "--crit-processing", "--expect-refid", "--leap-ok", "--no-reply-critical", "--min-ok"}
 TIMEOUT = 0.5
 # A run whose every target fails within --timeout 0.5 must end well before this.
 TIMEOUT_BOUND = 1.5

@@ -26,8 +26,9 @@ struct query_options {
   std::uint8_t version = 4;                   ///< NTP version of our requests (1..4)
 };
 
-/// Spaces requests to the same address by at least `interval`, across every coroutine of a
-/// run (RFC 5905's 2 s guard by default).
+/// What a run remembers per server address: it spaces requests to the same address by at
+/// least `interval` across every coroutine (RFC 5905's 2 s guard by default), and after a
+/// Kiss-o'-Death it sends that address nothing more.
 class NTPKIT_API pacer {
  public:
   explicit pacer(std::chrono::milliseconds interval) : interval_(interval) {}
@@ -36,10 +37,18 @@ class NTPKIT_API pacer {
   /// Records that a request to `to` has just left: the next one waits a full interval from
   /// now, even when this one was sent late after its turn (a busy machine).
   void sent(const udp::endpoint& to);
+  /// Remembers that `from` sent the kiss code `code`.
+  void kissed(const udp::endpoint& from, std::string code) { kisses_[from] = std::move(code); }
+  /// The kiss code `to` sent earlier in this run, if any.
+  const std::string* kiss_of(const udp::endpoint& to) const {
+    const auto it = kisses_.find(to);
+    return it == kisses_.end() ? nullptr : &it->second;
+  }
 
  private:
   std::chrono::milliseconds interval_;
   std::map<udp::endpoint, std::chrono::steady_clock::time_point> next_;
+  std::map<udp::endpoint, std::string> kisses_;
 };
 
 /// Queries `server`: up to `samples` rounds of up to 1 + `retries` requests. Replies from

@@ -50,6 +50,10 @@ class NTPKIT_API timestamping_socket {
   timestamping_socket& operator=(timestamping_socket&&) noexcept;
   ~timestamping_socket();
 
+  /// Binds to `local` (with SO_REUSEADDR, so that several listeners can share a broadcast
+  /// port) and joins multicast `group` when given.
+  result<void> listen_on(const udp::endpoint& local, const asio::ip::address* group);
+
   /// Sends `bytes` to `to`. The clock is read immediately before the system call.
   result<sent_datagram> send(std::span<const std::uint8_t> bytes, const udp::endpoint& to);
 

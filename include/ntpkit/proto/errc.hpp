@@ -23,6 +23,7 @@ enum class errc {
   bad_key_file,             ///< a key file line that cannot be parsed
   crypto_failure,           ///< the crypto library refused an operation
   buffer_too_small,         ///< the output span cannot hold the encoding
+  crypto_nak,               ///< the MAC trailer is a crypto-NAK: a key id and no digest
 };
 
 /// The category of errc; name() is "ntpkit.proto".

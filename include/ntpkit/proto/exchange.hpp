@@ -125,6 +125,18 @@ struct assessment {
 NTPKIT_API assessment assess_reply(const packet& reply, timestamp t1, timestamp t4,
                                    const reply_expectation& expected);
 
+/// A broadcast (mode 5) packet received at T4: the offset is T3 + `assumed_delay` - T4, since
+/// the one-way delay cannot be measured without a request (RFC 5905 §8, ntpd's
+/// `broadcastdelay`). delay is the assumed delay, processing zero.
+NTPKIT_API measurement measure_broadcast(timestamp t3, timestamp t4, duration assumed_delay,
+                                         std::int8_t server_precision,
+                                         std::int8_t local_precision) noexcept;
+
+/// The sanity tests that apply to a broadcast packet: mode (broadcast), version, MAC when a
+/// key is used, transmit, leap, stratum, root_distance and reference; origin and receive are
+/// zero in broadcasts and are not tested.
+NTPKIT_API assessment assess_broadcast(const packet& p, const reply_expectation& expected);
+
 /// Index of the sample with the smallest delay (the first of equals); requires a non-empty span.
 NTPKIT_API std::size_t select_min_delay(std::span<const measurement> samples) noexcept;
 

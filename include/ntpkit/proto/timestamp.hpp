@@ -7,6 +7,7 @@
 // nanosecond value round-trips exactly.
 
 #include <chrono>
+#include <cmath>
 #include <compare>
 #include <cstdint>
 
@@ -48,7 +49,7 @@ class duration {
   }
   constexpr std::int64_t bits() const noexcept { return bits_; }
   /// Seconds as a double: bits × 2^-32 (not bits / UINT32_MAX).
-  double to_seconds() const noexcept;
+  double to_seconds() const noexcept { return std::ldexp(static_cast<double>(bits_), -32); }
   /// Nanoseconds, rounded toward zero.
   constexpr std::int64_t to_ns() const noexcept {
     const bool negative = bits_ < 0;

@@ -63,6 +63,7 @@ struct sample {
   proto::measurement measured;
   proto::assessment assessed;
   std::uint32_t attempt = 0;  ///< which request of its round this answers (0 = first)
+  bool broadcast = false;     ///< a mode 5 packet heard, not an answer: T1 and T2 are unset
 };
 
 /// A datagram that arrived but was not taken as an answer, and why (a check name, or a

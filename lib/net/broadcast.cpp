@@ -1,0 +1,117 @@
+#include "ntpkit/net/broadcast.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "ntpkit/net/udp_exchange.hpp"
+#include "ntpkit/proto/exchange.hpp"
+#include "ntpkit/proto/packet.hpp"
+
+namespace ntpkit::net {
+namespace {
+
+using report::error_kind;
+
+report::address_report& sender(report::target_report& t, const udp::endpoint& from) {
+  const auto address = from.address().to_string();
+  for (auto& a : t.addresses) {
+    if (a.address == address && a.port == from.port()) return a;
+  }
+  auto& a = t.addresses.emplace_back();
+  a.address = address;
+  a.port = from.port();
+  a.ipv6 = from.address().is_v6();
+  return a;
+}
+
+report::sample heard(const proto::packet& p, const received_datagram& d,
+                     proto::duration assumed_delay) {
+  report::sample s;
+  s.broadcast = true;
+  s.reply = p;
+  s.t4_date = proto::date::from_sys_time(d.time);
+  s.t1_date = s.t4_date;
+  s.t4_source = d.source;
+  s.times = {proto::timestamp{}, proto::timestamp{}, p.transmit, s.t4_date.to_timestamp()};
+  s.measured = proto::measure_broadcast(p.transmit, s.times.t4, assumed_delay, p.precision,
+                                        local_precision());
+  proto::reply_expectation e;
+  e.local_precision = local_precision();
+  s.assessed = proto::assess_broadcast(p, e);
+  return s;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
+  report::target_report t;
+  t.host = o.group ? o.group->to_string() : o.local.address().to_string();
+  t.port = o.local.port();
+  t.spec = "broadcast " + t.host + ":" + std::to_string(t.port);
+  auto sock = timestamping_socket::open(co_await asio::this_coro::executor, o.local.protocol());
+  if (sock) {
+    if (auto bound = sock->listen_on(o.local, o.group ? &*o.group : nullptr); !bound) {
+      sock = bound.error();
+    }
+  }
+  if (!sock) {
+    t.error = {error_kind::network, "cannot listen on port " + std::to_string(t.port) + ": " +
+                                        sock.error().message(), {}};
+    co_return t;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + o.duration;
+  std::array<std::uint8_t, 2048> buf;
+  unsigned taken = 0;
+  while (o.max_packets == 0 || taken < o.max_packets) {
+    auto d = co_await sock->receive(buf, deadline);
+    if (!d) break;  // the deadline, or an error that ends listening either way
+    if (!o.only_from.empty() &&
+        std::find(o.only_from.begin(), o.only_from.end(), d->from.address()) ==
+            o.only_from.end()) {
+      continue;
+    }
+    auto& a = sender(t, d->from);
+    auto p = proto::parse_packet(std::span(buf.data(), d->size));
+    if (d->truncated || !p) {
+      a.ignore(d->truncated ? "oversized" : "malformed");
+      continue;
+    }
+    if (p->mode != proto::association_mode::broadcast) {
+      a.ignore("mode");
+      continue;
+    }
+    a.samples.push_back(heard(*p, *d, o.assumed_delay));
+    ++taken;
+  }
+  for (auto& a : t.addresses) report::conclude(a, {});
+  if (t.addresses.empty()) {
+    t.error = {error_kind::timeout, "no broadcast heard within " + seconds_text(o.duration), {}};
+  }
+  co_return t;
+}
+
+report::target_report listen_broadcast_blocking(const broadcast_options& options) {
+  asio::io_context io;
+  report::target_report out;
+  std::exception_ptr failure;
+  asio::co_spawn(io, listen_broadcast(options), [&](std::exception_ptr e, report::target_report r) {
+    failure = e;
+    out = std::move(r);
+  });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return out;
+}
+
+}  // namespace ntpkit::net
