@@ -214,6 +214,39 @@ class FailingTargetsTest(unittest.TestCase):
                     self.assertIsNone(a["offset"])
                     self.assertIsNone(a["server"])
 
+    def test_json_lines_one_object_per_target(self):
+        """--json-lines: one JSON object with a schema per target and line, nothing else."""
+        names = ["silent", "good", "unreachable6"]
+        result, took = timed_probe(["--json-lines", "-t", str(TIMEOUT)] +
+                                   [self.targets[n] for n in names])
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertLess(took, TIMEOUT_BOUND)
+        self.assertEqual(result.stderr, "")
+        objects = [json.loads(line) for line in result.stdout.splitlines()]
+        self.assertEqual(len(objects), 3)
+        by_target = {o["target"]: o for o in objects}
+        self.assertEqual(set(by_target), {self.targets[n] for n in names})
+        for o in objects:
+            self.assertIsInstance(o["schema"], int)
+        self.assertEqual(by_target[self.targets["silent"]]["addresses"][0]["error"]["kind"],
+                         "timeout")
+        self.assertEqual(by_target[self.targets["unreachable6"]]["addresses"][0]["error"]["kind"],
+                         "unreachable")
+        self.assert_responder_fields(by_target[self.targets["good"]]["addresses"][0])
+
+    def test_servers_from_stdin_in_order(self):
+        """-f -: one server per line, comments and blank lines skipped, reported in order."""
+        names = ["unreachable", "good"]
+        listing = "# servers\n" + "\n\n".join(f"  {self.targets[n]}  " for n in names) + "\n"
+        start = time.monotonic()
+        result = peers.run([peers.binary("ntpprobe"), "-t", str(TIMEOUT), "-f", "-"],
+                           input=listing, timeout=10)
+        self.assertLess(time.monotonic() - start, TIMEOUT_BOUND)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        lines = probe.parse_summary(result.stdout)
+        self.assertEqual([line["where"] for line in lines], [self.targets[n] for n in names])
+        self.assertEqual([line.get("kind") for line in lines], ["unreachable", None])
+
     def assert_responder_fields(self, a):
         """An address answered by ntp_responder: the header fields it sent."""
         server = a["server"]
