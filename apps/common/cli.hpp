@@ -17,7 +17,6 @@ inline void configure(CLI::App& app) {
   app.set_help_flag("-h,--help", "print this help and exit");
   app.set_version_flag("-V,--version", std::string(app.get_name()) + " " + version_string,
                        "print the version and exit");
-  app.option_defaults()->always_capture_default();
   app.get_formatter()->column_width(34);
 }
 

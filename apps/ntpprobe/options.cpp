@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/keyfile.hpp"
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -44,7 +46,7 @@ void add_plugin_options(CLI::App& app, plugin_cli& p) {
   app.add_option("--min-ok", p.min_ok,
                  "OK when at least N addresses are OK, WARNING when N are at least WARNING, "
                  "else CRITICAL (--nagios)")
-      ->check(CLI::Range(1, 1'000'000))
+      ->check(CLI::Range(1, 1'000'000).description(""))
       ->type_name("N");
 }
 
@@ -99,30 +101,48 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
   auto* v6 = app.add_flag("-6,--ipv6", o.ipv6, "use IPv6 addresses only");
   v4->excludes(v6);
   app.add_option("-p,--port", o.port, "port for servers given without one")
-      ->check(CLI::Range(1, 65535))
-      ->type_name("PORT");
+      ->check(CLI::Range(1, 65535).description(""))
+      ->type_name("PORT")
+      ->capture_default_str();
   app.add_option("-t,--timeout", o.timeout_s, "seconds to wait for each reply")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->capture_default_str();
   app.add_option("-r,--retries", o.retries, "requests to repeat after a timeout, per sample")
-      ->check(CLI::Range(0, 10))
-      ->type_name("N");
+      ->check(CLI::Range(0, 10).description(""))
+      ->type_name("N")
+      ->capture_default_str();
   app.add_option("-n,--samples", o.samples,
                  "replies to collect per address; the one with the least delay is reported")
-      ->check(CLI::Range(1, 1000))
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000).description(""))
       ->type_name("N");
   app.add_option("-i,--interval", o.interval_s,
                  "least seconds between two requests to one address (at least 2 without "
                  "--allow-fast)")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->capture_default_str();
   app.add_flag("--allow-fast", o.allow_fast,
                "allow --interval below 2 s (RFC 5905's guard), e.g. for loopback tests");
   app.add_option("--ntp-version", o.ntp_version, "NTP version of the requests")
-      ->check(CLI::Range(1, 4))
-      ->type_name("1-4");
+      ->check(CLI::Range(1, 4).description(""))
+      ->type_name("1-4")
+      ->capture_default_str();
   app.add_option("--concurrency", o.concurrency,
                  "addresses queried at once (default: what the open-file limit allows, <= 512)")
-      ->check(CLI::Range(1, 65536))
+      ->check(CLI::Range(1, 65536).description(""))
       ->type_name("N");
+  app.add_option("-a,--key", o.key_id,
+                 "sign requests with key ID from --keyfile and accept only replies it verifies")
+      ->check(CLI::Range(1LL, 4294967295LL).description(""))
+      ->type_name("ID");
+  app.add_option("-k,--keyfile", o.key_file,
+                 "key file in ntp.keys or chrony.keys format (detected), see ntpkit-keys(5)")
+      ->type_name("FILE");
+  app.add_option("--mac-length", o.mac_length,
+                 "digests longer than 20 bytes: 'full' (chrony; NTPv3 requests) or '20' (ntpd; "
+                 "truncated); default: the key file format's convention")
+      ->check(CLI::IsMember({"full", "20"}).description(""))
+      ->type_name("full|20");
   auto* json = app.add_flag("-j,--json", o.json, "write one JSON document on stdout");
   auto* lines = app.add_flag("--json-lines", o.json_lines,
                              "write one JSON object per target and line, as each completes");
@@ -136,7 +156,8 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
       ->type_name("ADDRESS");
   app.add_option("--broadcast-delay", o.broadcast_delay_s,
                  "one-way delay in seconds added to broadcast offsets (ntpd's broadcastdelay)")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->capture_default_str();
   add_plugin_options(app, o.plugin);
   json->excludes(lines);
 }
@@ -212,6 +233,20 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
   }
   probe_plan plan;
   if (auto e = make_policy(o.plugin, plan.policy); !e.empty()) return e;
+  if ((o.key_id >= 0) != !o.key_file.empty()) {
+    return std::string(o.key_id >= 0 ? "-a/--key needs -k/--keyfile"
+                                     : "-k/--keyfile needs -a/--key");
+  }
+  if (!o.mac_length.empty() && o.key_file.empty()) {
+    return std::string("--mac-length needs -a/--key and -k/--keyfile");
+  }
+  if (!o.key_file.empty()) {
+    auto k = load_key("ntpprobe", o.key_file, static_cast<std::uint32_t>(o.key_id), o.mac_length);
+    if (auto* e = std::get_if<std::string>(&k)) return *e;
+    auto& chosen = std::get<chosen_key>(k);
+    plan.options.query.key = chosen.key;
+    plan.options.query.mac = chosen.policy;
+  }
   auto& q = plan.options.query;
   q.samples = static_cast<unsigned>(o.samples);
   q.retries = static_cast<unsigned>(o.retries);

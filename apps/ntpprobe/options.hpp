@@ -48,6 +48,9 @@ struct probe_cli {
   bool listen_broadcast = false;
   std::string listen_address;
   double broadcast_delay_s = 0.004;
+  long long key_id = -1;
+  std::string key_file;
+  std::string mac_length;
   plugin_cli plugin;
 };
 

@@ -15,6 +15,7 @@
 #include <exception>
 
 #include "ntpkit/net/udp_exchange.hpp"
+#include "ntpkit/proto/errc.hpp"
 #include "ntpkit/proto/packet.hpp"
 
 namespace ntpkit::net {
@@ -63,7 +64,7 @@ struct outstanding {
 
 report::sample make_sample(const proto::packet& reply, const outstanding& req,
                            std::optional<proto::sys_nanoseconds> kernel_t1,
-                           const received_datagram& d) {
+                           const received_datagram& d, bool authenticated) {
   report::sample s;
   s.reply = reply;
   s.attempt = req.attempt;
@@ -76,15 +77,26 @@ report::sample make_sample(const proto::packet& reply, const outstanding& req,
   proto::reply_expectation expected;
   expected.sent_transmit = req.transmit;
   expected.local_precision = local_precision();
+  if (authenticated) expected.mac_verified = true;
   s.assessed = proto::assess_reply(reply, s.times.t1, s.times.t4, expected);
   return s;
 }
 
 // Waits for the answer to any outstanding request until `deadline`. Returns true when a
 // reply was taken, false on timeout; sets `transport` on socket errors.
+// The ignored-reason for a reply whose MAC did not verify.
+std::string_view mac_failure(std::error_code ec) {
+  if (ec == proto::errc::mac_missing) return "mac_missing";
+  if (ec == proto::errc::key_id_mismatch) return "mac_key_id";
+  if (ec == proto::errc::crypto_nak) return "crypto_nak";
+  if (ec == proto::errc::bad_mac_length) return "mac_length";
+  return "mac";
+}
+
 asio::awaitable<bool> await_reply(timestamping_socket& sock, const udp::endpoint& server,
-                                  std::vector<outstanding>& sent, steady::time_point deadline,
-                                  report::address_report& a, error_info& transport) {
+                                  const query_options& o, std::vector<outstanding>& sent,
+                                  steady::time_point deadline, report::address_report& a,
+                                  error_info& transport) {
   std::array<std::uint8_t, receive_buffer_size> buf;
   for (;;) {
     auto d = co_await sock.receive(buf, deadline);
@@ -115,7 +127,15 @@ asio::awaitable<bool> await_reply(timestamping_socket& sock, const udp::endpoint
       a.ignore("duplicate");
       continue;
     }
-    auto s = make_sample(*reply, *req, sock.transmit_time(req->id), *d);
+    if (o.key) {
+      // RFC 5905: a reply that fails authentication is dropped; keep waiting for one that
+      // passes (an attacker on the path could otherwise answer first).
+      if (auto v = proto::verify_mac(*o.key, std::span(buf.data(), d->size)); !v) {
+        a.ignore(mac_failure(v.error()));
+        continue;
+      }
+    }
+    auto s = make_sample(*reply, *req, sock.transmit_time(req->id), *d, o.key.has_value());
     if (s.assessed.result == proto::verdict::not_for_us ||
         s.assessed.result == proto::verdict::bad_mac) {
       a.ignore(proto::check_name(*s.assessed.checks.first_failure()));
@@ -162,6 +182,12 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
     report::conclude(a, {error_kind::network, "cannot open socket: " + sock.error().message(), {}});
     co_return a;
   }
+  if (o.key) {
+    const auto alg = o.key->algorithm();
+    a.key = report::key_use{o.key->id(), std::string(proto::to_string(alg)),
+                            proto::wire_digest_size(alg, o.mac.length),
+                            proto::version_for_mac(alg, o.mac, o.version)};
+  }
   std::vector<outstanding> sent;
   error_info transport;
   bool stop = false;
@@ -170,7 +196,15 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
     for (unsigned attempt = 0; attempt <= o.retries && !answered && !stop; ++attempt) {
       co_await pace.wait_turn(server);
       const auto xmt = proto::timestamp::from_bits(random_bits());
-      const auto request = proto::serialize_packet(proto::make_client_request(xmt, o.version));
+      auto request = proto::serialize_packet(proto::make_client_request(xmt, o.version));
+      if (o.key) {
+        if (auto signed_ok = proto::append_mac(request, *o.key, o.mac); !signed_ok) {
+          transport = {error_kind::auth, "cannot sign the request: " +
+                                             signed_ok.error().message(), {}};
+          stop = true;
+          break;
+        }
+      }
       auto d = sock->send(request, server);
       pace.sent(server);
       if (!d) {
@@ -181,7 +215,8 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
       ++a.requests;
       sent.push_back({xmt, d->user_time, d->id, attempt, false});
       transport = {error_kind::timeout, "no reply within " + seconds_text(o.timeout), {}};
-      answered = co_await await_reply(*sock, server, sent, steady::now() + o.timeout, a, transport);
+      answered =
+          co_await await_reply(*sock, server, o, sent, steady::now() + o.timeout, a, transport);
       if (answered) {
         transport = {};
         // Kiss-o'-Death: RATE means slow down, DENY/RSTR mean go away; either way we stop.

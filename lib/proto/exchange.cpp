@@ -178,8 +178,10 @@ duration offset_jitter(std::span<const measurement> samples, std::size_t selecte
   long double sum = 0;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     if (i == selected) continue;
-    const long double d =
-        static_cast<long double>((samples[i].offset - samples[selected].offset).bits());
+    // Subtract as long double: two offsets in ±2^31 s can differ by more than a 32.32
+    // duration holds, and a wrapped difference would make a wild sample look close.
+    const long double d = static_cast<long double>(samples[i].offset.bits()) -
+                          static_cast<long double>(samples[selected].offset.bits());
     sum += d * d;
   }
   const long double rms = std::sqrt(sum / static_cast<long double>(samples.size() - 1));

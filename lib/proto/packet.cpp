@@ -36,6 +36,9 @@ std::size_t extension_at(std::span<const std::uint8_t> d, std::size_t at) {
 
 // Splits the bytes after the header into extension fields and a trailer, as chrony's
 // parse_packet does: fields only in NTPv4 and only while more than a MAC's worth remains.
+// Like chrony, a longer trailer that is no field is taken as a legacy MAC (older chrony
+// clients sent SHA256 MACs in NTPv4) only directly after the header; behind a field, RFC 7822
+// limits the MAC to 24 bytes, so such bytes are a malformed field.
 result<layout> split(std::span<const std::uint8_t> d) {
   if (d.size() < header_size) return errc::truncated;
   const std::uint8_t version = (d[0] >> 3) & 7;
@@ -46,6 +49,7 @@ result<layout> split(std::span<const std::uint8_t> d) {
     while (d.size() - at > max_v4_mac_size) {
       const std::size_t length = extension_at(d, at);
       if (length == 0) {
+        if (!out.fields.empty()) return errc::bad_extension_field;
         stopped_on_bad_field = true;
         break;
       }

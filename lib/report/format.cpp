@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "ntpkit/proto/refid.hpp"
@@ -16,17 +17,24 @@ std::string ntp_hex(proto::timestamp ts) {
 
 std::string iso8601(proto::sys_nanoseconds t, int decimals) {
   using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const auto in_day = t - day;
-  const auto h = duration_cast<hours>(in_day);
-  const auto m = duration_cast<minutes>(in_day - h);
-  const auto s = duration_cast<std::chrono::seconds>(in_day - h - m);
-  const auto ns = (in_day - h - m - s).count();
+  // Split into days and nanoseconds of the day by hand: floor<days>(t) and t - day convert
+  // the day back to nanoseconds, which overflows int64 in the first day of sys_nanoseconds
+  // (1677-09-21, where date::to_sys_time saturates).
+  constexpr std::int64_t ns_per_day = 86'400'000'000'000;
+  const std::int64_t since_epoch = t.time_since_epoch().count();
+  std::int64_t day_count = since_epoch / ns_per_day;
+  std::int64_t in_day = since_epoch % ns_per_day;
+  if (in_day < 0) {  // floor, for instants before 1970
+    in_day += ns_per_day;
+    --day_count;
+  }
+  const year_month_day ymd{sys_days{days{day_count}}};
+  const std::int64_t secs = in_day / 1'000'000'000;
+  const std::int64_t ns = in_day % 1'000'000'000;
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()),
-                        unsigned(ymd.month()), unsigned(ymd.day()), int(h.count()),
-                        int(m.count()), int(s.count()));
+                        unsigned(ymd.month()), unsigned(ymd.day()), int(secs / 3600),
+                        int(secs / 60 % 60), int(secs % 60));
   if (decimals > 0) {
     char frac[16];
     std::snprintf(frac, sizeof frac, "%09lld", static_cast<long long>(ns));

@@ -101,6 +101,17 @@ ordered_json address_json(const address_report& a) {
   ordered_json ignored = ordered_json::object();
   for (const auto& i : a.ignored) ignored[i.reason] = i.count;
   j["ignored"] = ignored;
+  if (a.key) {
+    j["authentication"] = {{"key_id", a.key->key_id},
+                           {"algorithm", a.key->algorithm},
+                           {"digest_bytes", a.key->digest_bytes},
+                           {"request_version", a.key->version},
+                           {"status", a.selected ? "authenticated"
+                                      : a.error.kind == error_kind::auth ? "failed"
+                                                                         : "no_reply"}};
+  } else {
+    j["authentication"] = nullptr;
+  }
   const sample* shown = a.selected ? &a.best() : a.samples.empty() ? nullptr : &a.samples.back();
   if (a.selected) {
     const auto& b = a.best();

@@ -124,6 +124,15 @@ void conclude(address_report& a, error_info transport) {
     a.error = transport;
     if (!a.error) a.error = {error_kind::timeout, "no reply", {}};
   }
+  const bool rejected_mac = std::any_of(a.ignored.begin(), a.ignored.end(), [](auto& i) {
+    return i.reason.starts_with("mac") || i.reason == "crypto_nak";
+  });
+  if (!a.selected && a.samples.empty() && rejected_mac) {
+    a.error = {error_kind::auth, "no reply passed authentication", {}};
+  } else if (a.key && a.error.kind == error_kind::timeout) {
+    a.error.message += "; servers drop requests whose MAC they reject, so the server may not "
+                       "know key " + std::to_string(a.key->key_id) + " or hold another secret";
+  }
   if (a.error && !a.selected && !a.ignored.empty()) {
     a.error.message += " (ignored: " + ignored_text(a.ignored) + ")";
   }

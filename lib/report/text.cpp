@@ -41,6 +41,7 @@ std::string summary_line(const target_report& t, const address_report& a) {
            " s  delay " + seconds(b.measured.delay.to_seconds()) + " s  stratum " +
            std::to_string(b.reply.stratum) + "  refid " + refid_text(b.reply) + "  leap " +
            std::string(leap_name(b.reply.leap));
+    if (a.key) line += "  authenticated (key " + std::to_string(a.key->key_id) + ")";
   } else {
     line = where(t, a) + "  " + error_line(a.error);
   }
@@ -124,6 +125,15 @@ std::string verbose_block(const target_report& t, const address_report& a) {
     traffic += ", " + std::to_string(i.count) + " ignored (" + i.reason + ")";
   }
   field(out, "traffic", traffic);
+  if (a.key) {
+    field(out, "authentication",
+          "key " + std::to_string(a.key->key_id) + " " + a.key->algorithm + ", " +
+              std::to_string(a.key->digest_bytes) + "-byte digest in NTPv" +
+              std::to_string(a.key->version) + ": " +
+              (a.selected ? "reply authenticated"
+                          : a.error.kind == error_kind::auth ? "no reply passed authentication"
+                                                             : "no reply"));
+  }
   if (a.selected) {
     const auto& b = a.best();
     field(out, "offset", duration_text(b.measured.offset));

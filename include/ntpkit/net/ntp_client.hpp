@@ -13,6 +13,7 @@
 
 #include "ntpkit/export.hpp"
 #include "ntpkit/net/resolve.hpp"
+#include "ntpkit/proto/mac.hpp"
 #include "ntpkit/report/sample.hpp"
 
 namespace ntpkit::net {
@@ -24,6 +25,9 @@ struct query_options {
   std::chrono::milliseconds timeout{2000};    ///< wait for a reply to each request
   std::chrono::milliseconds interval{2000};   ///< least time between requests to one address
   std::uint8_t version = 4;                   ///< NTP version of our requests (1..4)
+  /// Sign every request with this key and take only replies whose MAC verifies with it.
+  std::optional<proto::symmetric_key> key;
+  proto::mac_policy mac;                      ///< digest length and NTPv3 fallback for `key`
 };
 
 /// What a run remembers per server address: it spaces requests to the same address by at

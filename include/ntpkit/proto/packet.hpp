@@ -98,8 +98,10 @@ inline constexpr std::size_t max_v4_mac_size = 24;
 inline constexpr std::size_t max_mac_size = 4 + 64;
 
 /// Decodes a datagram. Extension fields are walked only in NTPv4 packets, while more than 24
-/// bytes remain (RFC 7822); what is left is the MAC, a crypto-NAK or nothing. Errors:
-/// errc::truncated (under 48 bytes), errc::bad_extension_field, errc::bad_mac_length.
+/// bytes remain (RFC 7822); what is left is the MAC, a crypto-NAK or nothing. Directly after
+/// an NTPv4 header, up to 68 bytes that are not a valid field are a legacy long MAC (chrony
+/// accepts those from older chrony clients); behind a field they are errc::bad_extension_field.
+/// Errors: errc::truncated (under 48 bytes), errc::bad_extension_field, errc::bad_mac_length.
 NTPKIT_API result<packet> parse_packet(std::span<const std::uint8_t> datagram);
 
 /// Bytes that serialize_packet will write for `p`.

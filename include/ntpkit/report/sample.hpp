@@ -73,6 +73,14 @@ struct ignored_count {
   std::uint32_t count = 0;
 };
 
+/// The key an address was queried with (never the secret).
+struct key_use {
+  std::uint32_t key_id = 0;
+  std::string algorithm;         ///< "MD5", "SHA256", "AES128-CMAC", ...
+  std::size_t digest_bytes = 0;  ///< digest length we sent
+  std::uint8_t version = 4;      ///< NTP version the signed requests carried
+};
+
 /// Everything about one server address.
 struct address_report {
   std::string address;  ///< numeric, without brackets
@@ -83,6 +91,7 @@ struct address_report {
   std::optional<std::size_t> selected;     ///< the min-delay sample among the good ones
   proto::duration jitter;                  ///< RMS offset spread of the good samples
   std::vector<ignored_count> ignored;      ///< datagrams not taken, by reason
+  std::optional<key_use> key;              ///< set when requests were signed
   error_info error;
   /// True when this address gave a usable answer and no error.
   bool ok() const noexcept { return !error && selected.has_value(); }

@@ -1,0 +1,54 @@
+#include "keyfile.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace ntpkit::apps {
+namespace {
+
+// Key files are small; anything larger is not one.
+constexpr std::size_t max_key_file_bytes = 1 << 20;
+
+}  // namespace
+
+std::variant<chosen_key, std::string> load_key(const std::string& program, const std::string& path,
+                                               std::uint32_t id, const std::string& mac_length) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "cannot read key file " + path + ": " + std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "key file " + path + " is not a regular file";
+  if (static_cast<std::size_t>(st.st_size) > max_key_file_bytes) {
+    return "key file " + path + " is larger than 1 MiB";
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read key file " + path + ": " + std::strerror(errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (st.st_mode & (S_IRGRP | S_IROTH)) {
+    std::fprintf(stderr, "%s: warning: key file %s is readable by group or others (mode %04o)\n",
+                 program.c_str(), path.c_str(), static_cast<unsigned>(st.st_mode & 07777));
+  }
+  proto::key_file_error error;
+  auto file = proto::parse_key_file(text.str(), &error);
+  if (!file) return proto::to_string(error, path);
+  const auto* key = file->find(id);
+  if (!key) {
+    std::string ids;
+    for (const auto& k : file->keys) ids += (ids.empty() ? "" : ", ") + std::to_string(k.id());
+    return path + " (" + std::string(proto::to_string(file->format)) + ") has no key " +
+           std::to_string(id) + (ids.empty() ? " (it has none)" : " (it has " + ids + ")");
+  }
+  chosen_key out{*key, proto::default_mac_policy(file->format), file->format};
+  if (mac_length == "full") {
+    out.policy = {proto::digest_length::full, true};
+  } else if (mac_length == "20") {
+    out.policy = {proto::digest_length::truncate_20, false};
+  }
+  return out;
+}
+
+}  // namespace ntpkit::apps

@@ -1,0 +1,28 @@
+#pragma once
+
+// Reading a key file for -a/--key ID -k/--keyfile FILE, shared by every binary that signs.
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "ntpkit/proto/keys.hpp"
+#include "ntpkit/proto/mac.hpp"
+
+namespace ntpkit::apps {
+
+/// The key to use and the MAC convention for it.
+struct chosen_key {
+  proto::symmetric_key key;
+  proto::mac_policy policy;
+  proto::key_file_format format;
+};
+
+/// Reads `path`, parses it (ntp.keys or chrony.keys, detected) and picks key `id`.
+/// `mac_length` is "" (the file format's convention), "full" or "20". Warns on stderr, as
+/// `program`, when the file is readable by group or others. On error, the one-line message
+/// ("PATH:LINE: reason", "cannot read PATH: ...", "PATH has no key 5").
+std::variant<chosen_key, std::string> load_key(const std::string& program, const std::string& path,
+                                               std::uint32_t id, const std::string& mac_length);
+
+}  // namespace ntpkit::apps

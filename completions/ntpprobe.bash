@@ -1,0 +1,43 @@
+# bash completion for ntpprobe (ntpkit)
+
+_ntpprobe() {
+    local cur prev words cword
+    _init_completion || return
+
+    case $prev in
+        -k | --keyfile | -f | --file)
+            _filedir
+            return
+            ;;
+        --mac-length)
+            COMPREPLY=($(compgen -W 'full 20' -- "$cur"))
+            return
+            ;;
+        --ntp-version)
+            COMPREPLY=($(compgen -W '1 2 3 4' -- "$cur"))
+            return
+            ;;
+        -p | --port | -t | --timeout | -r | --retries | -n | --samples | -i | --interval | \
+            --concurrency | -a | --key | --listen-address | --broadcast-delay | \
+            -w | --warning | -c | --critical | --warn-stratum | --crit-stratum | \
+            --warn-delay | --crit-delay | --warn-jitter | --crit-jitter | \
+            --warn-root-distance | --crit-root-distance | --warn-processing | \
+            --crit-processing | --expect-refid | --min-ok)
+            return
+            ;;
+    esac
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '-h --help -V --version -f --file -4 --ipv4 -6 --ipv6
+            -p --port -t --timeout -r --retries -n --samples -i --interval --allow-fast
+            --ntp-version --concurrency -a --key -k --keyfile --mac-length -j --json
+            --json-lines -v --verbose --listen-broadcast --listen-address --broadcast-delay
+            --nagios -w --warning -c --critical --warn-stratum --crit-stratum --warn-delay
+            --crit-delay --warn-jitter --crit-jitter --warn-root-distance --crit-root-distance
+            --warn-processing --crit-processing --expect-refid --leap-ok --no-reply-critical
+            --min-ok' -- "$cur"))
+        return
+    fi
+    _known_hosts_real -- "$cur"
+} &&
+    complete -F _ntpprobe ntpprobe
