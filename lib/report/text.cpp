@@ -50,7 +50,7 @@ std::string summary_line(const target_report& t, const address_report& a) {
 
 void field(std::string& out, const char* name, const std::string& value) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "  %-18s", name);
+  std::snprintf(buf, sizeof buf, "  %-17s", name);
   out += buf + value + "\n";
 }
 
