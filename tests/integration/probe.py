@@ -78,23 +78,30 @@ def parse_summary(text):
     return lines
 
 
+# Where values start in `ntpprobe -v` lines: two spaces and a 17-column name (text.cpp).
+VERBOSE_VALUE_COLUMN = 19
+
+
 def parse_verbose(text):
     """`ntpprobe -v` output as blocks: {"where", "fields": {...}, "samples": [{...}]}.
 
     A block starts with an unindented line; `  name   value` lines are address fields,
-    `  sample N...` opens a sample whose `    name  value` lines are its fields.
+    `  sample N...` opens a sample whose `    name  value` lines are its fields. Names fill a
+    fixed column: `    T4 destination` is followed by a single space.
     """
     blocks = []
     for line in text.splitlines():
         if not line.startswith(" "):
             blocks.append({"where": line, "fields": {}, "samples": []})
-        elif line.startswith("  sample "):
+            continue
+        if line.startswith("  sample "):
             blocks[-1]["samples"].append({"title": line.strip()})
-        elif line.startswith("    "):
-            name, value = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+            continue
+        name = line[:VERBOSE_VALUE_COLUMN].strip()
+        value = line[VERBOSE_VALUE_COLUMN:]
+        if line.startswith("    "):
             blocks[-1]["samples"][-1][name] = value
         else:
-            name, value = re.split(r"\s{2,}", line.strip(), maxsplit=1)
             blocks[-1]["fields"][name] = value
     return blocks
 
