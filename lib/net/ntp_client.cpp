@@ -209,6 +209,11 @@ asio::awaitable<void> pacer::wait_turn(const udp::endpoint& to) {
   }
 }
 
+void pacer::sent(const udp::endpoint& to) {
+  auto& next = next_[to];
+  next = std::max(next, steady::now() + interval_);
+}
+
 asio::awaitable<report::address_report> query(udp::endpoint server, const query_options& o,
                                               pacer& pace) {
   report::address_report a;
@@ -261,6 +266,7 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
         }
       }
       auto d = sock->send(request, server);
+      pace.sent(server);
       if (!d) {
         transport = socket_error(d.error(), server);
         stop = true;

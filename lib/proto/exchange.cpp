@@ -100,10 +100,14 @@ assessment assess_reply(const packet& reply, timestamp t1, timestamp t4,
   const duration root =
       midpoint(reply.root_delay.to_duration(), duration{}) + reply.root_dispersion.to_duration();
   c.set(check::root_distance, root < max_dispersion);
-  // A kiss or an unsynchronised server may leave the reference time unset.
+  // A kiss or an unsynchronised server may leave the reference time unset, so it is not judged.
+  // A zero reference time means "never synchronised": an orphan-mode ntpd serves stratum 10
+  // with it until it first selects a source, and ntpd, ntpdig and chrony all accept that (RFC
+  // 5905 A.5.1.1 only rejects reftime > xmt). A zero must not reach the wrapping subtraction:
+  // it would read as 2036-02-07 (era 1), after any T3 of this era.
   if (reply.stratum >= 1 && reply.stratum <= 15) {
     c.set(check::reference,
-          !reply.reference.is_zero() && (reply.transmit - reply.reference).bits() >= 0);
+          reply.reference.is_zero() || (reply.transmit - reply.reference).bits() >= 0);
   }
 
   if (c.failed(check::source) || c.failed(check::mode) || c.failed(check::origin)) {

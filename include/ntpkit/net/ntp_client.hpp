@@ -42,6 +42,9 @@ class NTPKIT_API pacer {
   explicit pacer(std::chrono::milliseconds interval) : interval_(interval) {}
   /// Waits until a request to `to` is allowed and books it.
   asio::awaitable<void> wait_turn(const udp::endpoint& to);
+  /// Records that a request to `to` has just left: the next one waits a full interval from
+  /// now, even when this one was sent late after its turn (a busy machine).
+  void sent(const udp::endpoint& to);
   /// Remembers that `from` sent the kiss code `code`.
   void kissed(const udp::endpoint& from, std::string code) { kisses_[from] = std::move(code); }
   /// The kiss code `to` sent earlier in this run, if any.

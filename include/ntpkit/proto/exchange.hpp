@@ -60,7 +60,7 @@ enum class check : std::uint8_t {
   leap,           ///< LI is not 3 (alarm)
   stratum,        ///< 1 <= stratum <= 15 (0 is a kiss, 16 and above unsynchronised)
   root_distance,  ///< root_delay / 2 + root_dispersion below 16 s (RFC 5905 MAXDISP)
-  reference,      ///< reference time set and not after T3
+  reference,      ///< reference time not after T3 (zero, "never synchronised", passes)
 };
 inline constexpr std::size_t check_count = 13;
 
