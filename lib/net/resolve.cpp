@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
+#include <tuple>
 
 namespace ntpkit::net {
 namespace {
@@ -82,11 +83,15 @@ asio::awaitable<result<std::vector<udp::endpoint>>> resolve(const target& t, fam
     udp::resolver resolver(co_await asio::this_coro::executor);
     const auto port = std::to_string(t.port);
     constexpr auto token = asio::as_tuple(asio::use_awaitable);
-    auto [ec, results] =
-        f == family::any
-            ? co_await resolver.async_resolve(t.host, port, udp::resolver::numeric_service, token)
-            : co_await resolver.async_resolve(f == family::ipv4 ? udp::v4() : udp::v6(), t.host,
-                                              port, udp::resolver::numeric_service, token);
+    // Two statements, not co_await in both arms of ?: (GCC 12 destroys that temporary twice).
+    std::tuple<boost::system::error_code, udp::resolver::results_type> done;
+    if (f == family::any) {
+      done = co_await resolver.async_resolve(t.host, port, udp::resolver::numeric_service, token);
+    } else {
+      done = co_await resolver.async_resolve(f == family::ipv4 ? udp::v4() : udp::v6(), t.host,
+                                             port, udp::resolver::numeric_service, token);
+    }
+    const auto& [ec, results] = done;
     if (ec) co_return std::error_code(ec);
     for (const auto& r : results) {
       if (std::find(out.begin(), out.end(), r.endpoint()) == out.end()) {
