@@ -4,10 +4,27 @@
 # no headers, so nothing in it needs a -dev package). Depends come from dpkg-shlibdeps.
 # tests/integration/test_package.py builds it and runs lintian on it.
 
+set(NTPKIT_MAINTAINER "ntpkit developers <ntpkit@example.org>" CACHE STRING
+    "Maintainer field of the .deb and its changelog")
+
 # Monitoring definitions, where Icinga 2's ITL and users look for them.
 install(FILES contrib/icinga2/ntpkit.conf
         DESTINATION ${CMAKE_INSTALL_DATADIR}/icinga2/include/plugins-contrib.d COMPONENT runtime)
 install(FILES contrib/nagios/ntpkit.cfg DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit/nagios
+        COMPONENT runtime)
+
+# Man pages compressed with gzip -9n, as Debian ships them (man reads them either way).
+foreach(page ntpprobe.1 ntpkit-keys.5)
+  add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/man/${page}.gz
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+    COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/man/${page} > ${PROJECT_BINARY_DIR}/man/${page}.gz
+    DEPENDS ${PROJECT_SOURCE_DIR}/man/${page})
+  list(APPEND NTPKIT_MAN_GZ ${PROJECT_BINARY_DIR}/man/${page}.gz)
+endforeach()
+add_custom_target(ntpkit_man ALL DEPENDS ${NTPKIT_MAN_GZ})
+install(FILES ${PROJECT_BINARY_DIR}/man/ntpprobe.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+        COMPONENT runtime)
+install(FILES ${PROJECT_BINARY_DIR}/man/ntpkit-keys.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5
         COMPONENT runtime)
 
 # Debian wants a copyright file and a changelog (gzip -9n: no name or time stamp inside) in
@@ -23,15 +40,12 @@ install(FILES ${PROJECT_BINARY_DIR}/packaging/changelog.gz packaging/deb/copyrig
 install(FILES packaging/deb/lintian-overrides DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
         RENAME ntpkit COMPONENT runtime)
 
-set(NTPKIT_MAINTAINER "ntpkit developers <ntpkit@example.org>" CACHE STRING
-    "Maintainer field of the .deb")
-
 set(CPACK_PACKAGE_NAME ntpkit)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${NTPKIT_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "NTP test toolkit: query servers without touching the clock")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
-ntpprobe asks NTP servers over IPv4 and IPv6 for the time and reports offset,
+# CPack puts the summary first, as the synopsis; this is the extended description.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "ntpprobe asks NTP servers over IPv4 and IPv6 for the time and reports offset,
 delay, stratum, reference id and every header field, checks each reply the way
 an NTP client does, and supports symmetric keys (ntp.keys and chrony.keys).
 It never sets, slews or steps the local clock.
@@ -48,10 +62,14 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # package gets a shlibs file and the ldconfig trigger.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY "=")
+# ldconfig runs from a dpkg trigger (CPack also writes postinst/postrm calling it; see
+# packaging/deb/lintian-overrides).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/packaging/deb/triggers)
 # Standard permissions on directories (lintian: non-standard-dir-perm).
 set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
     OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-# One package from the runtime component; headers and the CMake package stay out.
+# One package from the runtime component; headers and the CMake package (development) and
+# the programs that only exist as stubs so far (preview) stay out.
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_COMPONENTS_ALL runtime)
