@@ -72,7 +72,8 @@ class LocalChronyd:
             pidfile = os.path.join(self.dir, "chronyd.pid")
             for _ in range(100):
                 if os.path.exists(pidfile):
-                    text = open(pidfile).read().strip()
+                    with open(pidfile) as f:
+                        text = f.read().strip()
                     if text:
                         self.pid = int(text)
                         break
