@@ -36,7 +36,9 @@ def fetch_chronyd():
 class LocalChronyd:
     """Starts on enter, stops on exit: `with LocalChronyd() as c: ... c.port ...`."""
 
-    def __init__(self):
+    def __init__(self, keys=None):
+        """`keys`: the text of a chrony.keys file for chronyd's `keyfile`, or None."""
+        self.keys = keys
         self.dir = None
         self.pid = None
         self.port = None
@@ -58,8 +60,13 @@ class LocalChronyd:
         os.makedirs(os.path.join(self.dir, "sock"), mode=0o700)
         self.port = free_udp_port()
         conf = os.path.join(self.dir, "chrony.conf")
+        extra = []
+        if self.keys is not None:
+            with open(os.path.join(self.dir, "chrony.keys"), "w") as f:
+                f.write(self.keys)
+            extra.append(f"keyfile {self.dir}/chrony.keys")
         with open(conf, "w") as f:
-            f.write("\n".join([
+            f.write("\n".join(extra + [
                 f"port {self.port}", "bindaddress 127.0.0.1", "allow 127.0.0.0/8",
                 "local stratum 3", "cmdport 0",
                 f"bindcmdaddress {self.dir}/sock/chronyd.sock",
