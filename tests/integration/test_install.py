@@ -63,6 +63,9 @@ class Install(unittest.TestCase):
         # All components: runtime, development and preview.
         run(["cmake", "--install", BUILD, "--prefix", cls.prefix])
         cls.libdir = cache_value("CMAKE_INSTALL_LIBDIR") or "lib"
+        # An ASan+UBSan libntpkit needs its runtime loaded first: consumers link it too.
+        cls.sanitize = (["-fsanitize=address,undefined"]
+                        if cache_value("NTPKIT_SANITIZE") in ("ON", "TRUE", "1") else [])
         cls.version = run([os.path.join(BUILD, "apps", "ntpprobe"), "--version"]).stdout.split()[-1]
 
     @classmethod
@@ -131,15 +134,16 @@ class Install(unittest.TestCase):
         with open(src, "w") as f:
             f.write(PKG_CONFIG_CONSUMER)
         flags = run(["pkg-config", "--cflags", "--libs", "ntpkit"], env=env).stdout.split()
-        run(["c++", "-std=c++20", "-o", exe, src] + flags)
+        run(["c++", "-std=c++20", *self.sanitize, "-o", exe, src] + flags)
         out = run([exe], env=dict(env, LD_LIBRARY_PATH=self.path(self.libdir))).stdout
         self.assertEqual(out.strip(), f"libntpkit {self.version}: 48 bytes, round trip ok")
 
     def test_cmake_consumer_builds_against_the_installed_package_only(self):
         # examples/ is a project of its own when configured alone: find_package(ntpkit).
         build = os.path.join(self.tmp, "examples-build")
-        r = run(["cmake", "-S", os.path.join(SOURCE, "examples"), "-B", build, "-G", "Ninja",
-                 f"-DCMAKE_PREFIX_PATH={self.prefix}", "-DCMAKE_BUILD_TYPE=Release"])
+        run(["cmake", "-S", os.path.join(SOURCE, "examples"), "-B", build, "-G", "Ninja",
+                 f"-DCMAKE_PREFIX_PATH={self.prefix}", "-DCMAKE_BUILD_TYPE=Release",
+                 f"-DCMAKE_CXX_FLAGS={' '.join(self.sanitize)}"])
         with open(os.path.join(build, "CMakeCache.txt")) as f:
             cache = f.read()
         self.assertIn(f"ntpkit_DIR:PATH={self.path(self.libdir, 'cmake', 'ntpkit')}", cache)
