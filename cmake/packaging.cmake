@@ -12,6 +12,10 @@ install(FILES contrib/icinga2/ntpkit.conf
         DESTINATION ${CMAKE_INSTALL_DATADIR}/icinga2/include/plugins-contrib.d COMPONENT runtime)
 install(FILES contrib/nagios/ntpkit.cfg DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit/nagios
         COMPONENT runtime)
+# The JSON output's description and schema, for scripts that validate what they read.
+install(FILES docs/ntpprobe.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit
+        COMPONENT runtime)
+install(FILES docs/json.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ntpkit COMPONENT runtime)
 
 # Man pages compressed with gzip -9n, as Debian ships them (man reads them either way).
 foreach(page ntpprobe.1 ntpkit-keys.5)
@@ -55,6 +59,8 @@ node_exporter textfile collector, or a monitoring plugin status line for
 Nagios, Icinga and Naemon; as check_ntp_time it is a drop-in replacement for
 that plugin. Icinga 2 and Nagios command definitions are included.")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
+# What reads ntpprobe's output: the textfile collector, a monitoring core, jq.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus-node-exporter, icinga2 | nagios4, jq")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

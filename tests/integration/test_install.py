@@ -90,7 +90,8 @@ class Install(unittest.TestCase):
                     "share/zsh/vendor-completions/_ntpprobe",
                     "share/fish/vendor_completions.d/ntpprobe.fish",
                     "share/icinga2/include/plugins-contrib.d/ntpkit.conf",
-                    "share/ntpkit/nagios/ntpkit.cfg",
+                    "share/ntpkit/nagios/ntpkit.cfg", "share/ntpkit/ntpprobe.schema.json",
+                    "share/doc/ntpkit/json.md",
                     "share/doc/ntpkit/copyright", "share/doc/ntpkit/changelog.gz"]:
             with self.subTest(rel):
                 self.assertTrue(os.path.lexists(self.path(rel)), rel)

@@ -91,6 +91,9 @@ class DebPackage(unittest.TestCase):
             self.assertRegex(d, r"^[a-z0-9.+-]+ \(>= [^)]+\)$")  # versioned, from shlibs
         self.assertFalse([n for n in names if n.endswith("-dev")], names)
         self.assertNotIn("ntpkit", names)  # its own library is inside, not a dependency
+        suggests = [s.strip() for s in self.fields["Suggests"].replace("|", ",").split(",")]
+        self.assertIn("prometheus-node-exporter", suggests)
+        self.assertFalse([s for s in suggests if s.endswith("-dev")], suggests)
 
     def test_contents_are_the_runtime_files(self):
         paths = {line.split()[5].lstrip(".") for line in self.contents.splitlines()}
@@ -102,6 +105,7 @@ class DebPackage(unittest.TestCase):
                     "/usr/share/fish/vendor_completions.d/ntpprobe.fish",
                     "/usr/share/icinga2/include/plugins-contrib.d/ntpkit.conf",
                     "/usr/share/ntpkit/nagios/ntpkit.cfg",
+                    "/usr/share/ntpkit/ntpprobe.schema.json", "/usr/share/doc/ntpkit/json.md",
                     "/usr/share/doc/ntpkit/copyright", "/usr/share/doc/ntpkit/changelog.gz",
                     "/usr/share/lintian/overrides/ntpkit"]
         for e in expected:
