@@ -1,5 +1,6 @@
-# `cpack -G DEB` in a build tree configured with -DCMAKE_INSTALL_PREFIX=/usr makes
-# ntpkit_<version>_<arch>.deb: the programs, libntpkit.so.0, man pages, completions, the
+# `cpack -G DEB` in a build tree makes ntpkit_<version>_<arch>.deb (configure the tree with
+# -DCMAKE_INSTALL_PREFIX=/usr to get Debian's multiarch library directory; from the default
+# prefix the library lands in /usr/lib, which works as well): the programs, libntpkit.so.0, man pages, completions, the
 # check_ntp_time link and the Icinga 2 / Nagios command definitions (component runtime only:
 # no headers, so nothing in it needs a -dev package). Depends come from dpkg-shlibdeps.
 # tests/integration/test_package.py builds it and runs lintian on it.
