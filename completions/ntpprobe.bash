@@ -22,7 +22,7 @@ _ntpprobe() {
             -w | --warning | -c | --critical | --warn-stratum | --crit-stratum | \
             --warn-delay | --crit-delay | --warn-jitter | --crit-jitter | \
             --warn-root-distance | --crit-root-distance | --warn-processing | \
-            --crit-processing | --expect-refid | --min-ok)
+            --crit-processing | --expect-refid | --min-ok | --time-offset)
             return
             ;;
     esac
@@ -30,12 +30,13 @@ _ntpprobe() {
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '-h --help -V --version -f --file -4 --ipv4 -6 --ipv6
             -p --port -t --timeout -r --retries -n --samples -i --interval --allow-fast
-            -x --interleaved --ntp-version --concurrency -a --key -k --keyfile --mac-length -j --json
-            --json-lines -v --verbose --listen-broadcast --listen-address --broadcast-delay
+            -x --interleaved --ntp-version --concurrency -a --key -k --keyfile --mac-length
+            -j --json --json-lines --prometheus -v --verbose --listen-broadcast
+            --listen-address --broadcast-delay
             --nagios -w --warning -c --critical --warn-stratum --crit-stratum --warn-delay
             --crit-delay --warn-jitter --crit-jitter --warn-root-distance --crit-root-distance
             --warn-processing --crit-processing --expect-refid --leap-ok --no-reply-critical
-            --min-ok' -- "$cur"))
+            --min-ok --time-offset' -- "$cur"))
         return
     fi
     _known_hosts_real -- "$cur"

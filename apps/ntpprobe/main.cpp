@@ -10,6 +10,7 @@
 #include "check_ntp_time.hpp"
 #include "ntpkit/report/json.hpp"
 #include "ntpkit/report/nagios.hpp"
+#include "ntpkit/report/prometheus.hpp"
 #include "ntpkit/report/text.hpp"
 #include "options.hpp"
 #include "output.hpp"
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
     on_done = [&](std::size_t, const report::target_report& t) {
       apps::write_out(report::target_json_line(t, meta));
     };
-  } else if (!cli.json && !cli.plugin.enabled) {
+  } else if (!cli.json && !cli.plugin.enabled && !cli.prometheus) {
     on_done = [&](std::size_t i, const report::target_report& t) { printer.done(i, t); };
   }
   if (p.broadcast) {
@@ -86,5 +87,6 @@ int main(int argc, char** argv) {
     return static_cast<int>(verdict.state);
   }
   if (cli.json) apps::write_out(report::probe_json(r, meta));
+  if (cli.prometheus) apps::write_out(report::probe_prometheus(r, {"ntpprobe", version_string}));
   return r.ok() ? apps::exit_code::ok : apps::exit_code::failed;
 }

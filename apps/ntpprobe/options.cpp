@@ -48,6 +48,10 @@ void add_plugin_options(CLI::App& app, plugin_cli& p) {
                  "else CRITICAL (--nagios)")
       ->check(CLI::Range(1, 1'000'000).description(""))
       ->type_name("N");
+  app.add_option("--time-offset", p.time_offset_s,
+                 "seconds added to the measured offset before it is judged, e.g. a server "
+                 "known to be ahead by that much (check_ntp_time -o; --nagios)")
+      ->type_name("SECONDS");
 }
 
 // Parses a range option into `into`; returns an error message or empty.
@@ -76,7 +80,8 @@ std::string make_policy(const plugin_cli& c, report::plugin_policy& p) {
           {"--warn-processing", {&c.warn_processing, &p.processing.warning}},
           {"--crit-processing", {&c.crit_processing, &p.processing.critical}},
       };
-  bool any = !c.expect_refid.empty() || c.leap_ok || c.no_reply_critical || c.min_ok > 0;
+  bool any = !c.expect_refid.empty() || c.leap_ok || c.no_reply_critical || c.min_ok > 0 ||
+             c.time_offset_s != 0;
   for (const auto& [flag, target] : ranges) {
     if (auto e = set_range(flag, *target.first, *target.second); !e.empty()) return e;
     any = any || !target.first->empty();
@@ -86,6 +91,10 @@ std::string make_policy(const plugin_cli& c, report::plugin_policy& p) {
   p.leap_ok = c.leap_ok;
   p.no_reply_critical = c.no_reply_critical;
   p.min_ok = static_cast<std::size_t>(c.min_ok);
+  if (!std::isfinite(c.time_offset_s) || std::fabs(c.time_offset_s) > 1e9) {
+    return "--time-offset must be a number of seconds";
+  }
+  p.time_offset_s = c.time_offset_s;
   return {};
 }
 
@@ -149,6 +158,9 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
   auto* json = app.add_flag("-j,--json", o.json, "write one JSON document on stdout");
   auto* lines = app.add_flag("--json-lines", o.json_lines,
                              "write one JSON object per target and line, as each completes");
+  app.add_flag("--prometheus", o.prometheus,
+               "write metrics in the Prometheus text format (node_exporter's textfile "
+               "collector)");
   app.add_flag("-v,--verbose", o.verbose, "show every header field, timestamp, check and sample");
   app.add_flag("--listen-broadcast", o.listen_broadcast,
                "send nothing; listen on --port for broadcast/multicast (mode 5) packets for "
@@ -233,6 +245,9 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
   }
   if (o.plugin.enabled && (o.json || o.json_lines)) {
     return std::string("--nagios cannot be combined with --json or --json-lines");
+  }
+  if (o.prometheus && (o.json || o.json_lines || o.plugin.enabled)) {
+    return std::string("--prometheus cannot be combined with --json, --json-lines or --nagios");
   }
   probe_plan plan;
   if (auto e = make_policy(o.plugin, plan.policy); !e.empty()) return e;

@@ -25,6 +25,7 @@ struct plugin_cli {
   bool leap_ok = false;
   bool no_reply_critical = false;
   int min_ok = 0;
+  double time_offset_s = 0;
 };
 
 /// Everything ntpprobe's command line says.
@@ -44,6 +45,7 @@ struct probe_cli {
   int concurrency = 0;
   bool json = false;
   bool json_lines = false;
+  bool prometheus = false;
   bool verbose = false;
   bool timeout_given = false;  ///< -t was on the command line (set by main after parsing)
   bool listen_broadcast = false;

@@ -99,7 +99,7 @@ judged judge_address(const target_report& t, const address_report& a, const plug
   }
   const auto& b = a.best();
   const auto distance = proto::root_distance(b.reply, b.measured, a.jitter).to_seconds();
-  const double offset = b.measured.offset.to_seconds();
+  const double offset = b.measured.offset.to_seconds() + p.time_offset_s;
   const metric metrics[] = {
       {"offset", offset, std::fabs(offset), &p.offset, "s", "", "", 9},
       {"delay", b.measured.delay.to_seconds(), b.measured.delay.to_seconds(), &p.delay, "s",

@@ -55,6 +55,9 @@ struct plugin_policy {
   bool leap_ok = false;            ///< a pending leap second is not a WARNING
   bool no_reply_critical = false;  ///< no reply is CRITICAL instead of UNKNOWN
   std::size_t min_ok = 0;          ///< at least this many addresses must be OK (0: all)
+  /// Seconds added to each measured offset before it is judged and reported, the expected
+  /// offset of the server (check_ntp_time -o).
+  double time_offset_s = 0;
 };
 
 /// The plugin's verdict: its state and the full output line (status, then `|` perfdata).

@@ -1,0 +1,210 @@
+"""docs/ntpprobe.schema.json against what ntpprobe writes, and docs/json.md against both.
+
+JSON from a real chronyd (several samples; signed requests with a key chronyd knows and with
+one it does not) and from failures (timeout, unreachable, a name that does not resolve, in a
+network namespace of its own so no DNS query leaves the machine) must validate, --json-lines
+objects against $defs/line. The schema must be strict enough to reject a renamed or missing
+key. docs/json.md must name every property of the schema, and its jq recipes must run on real
+output.
+"""
+
+import copy
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import tempfile
+import unittest
+
+import jsonschema
+
+from local_chronyd import LocalChronyd, free_udp_port
+
+BUILD = os.environ.get("NTPKIT_BUILD_DIR", "")
+SOURCE = os.environ.get("NTPKIT_SOURCE_DIR", "")
+NTPPROBE = os.path.join(BUILD, "apps", "ntpprobe")
+SCHEMA = os.path.join(SOURCE, "docs", "ntpprobe.schema.json")
+DOC = os.path.join(SOURCE, "docs", "json.md")
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def load_schema():
+    with open(SCHEMA) as f:
+        return json.load(f)
+
+
+def validator(schema, ref=None):
+    if ref:
+        schema = dict(schema, **{"$ref": f"#/$defs/{ref}"})
+        for k in ("properties", "required", "additionalProperties", "type"):
+            schema.pop(k, None)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def errors(v, doc):
+    return [f"{list(e.absolute_path)}: {e.message}" for e in v.iter_errors(doc)]
+
+
+def property_names(node, found):
+    if isinstance(node, dict):
+        for k, v in node.get("properties", {}).items():
+            found.add(k)
+        for v in node.values():
+            property_names(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            property_names(v, found)
+    return found
+
+
+class JsonSchema(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.schema = load_schema()
+        cls.doc_v = validator(cls.schema)
+        cls.line_v = validator(cls.schema, "line")
+        cls.tmp = tempfile.mkdtemp(prefix="ntpkit-json-")
+        cls.keyfile = os.path.join(cls.tmp, "client.keys")
+        with open(cls.keyfile, "w") as f:
+            f.write(f"1 SHA256 HEX:{KEY}\n2 SHA256 HEX:{KEY[::-1]}\n")
+        os.chmod(cls.keyfile, 0o600)
+        cls.chronyd = LocalChronyd(keys=f"1 SHA256 HEX:{KEY}\n")
+        cls.chronyd.start()
+        cls.outputs = {}
+        server = cls.chronyd.server
+        cls.outputs["samples"] = cls.probe("--json", "-n", "3", "-i", "0.2", "--allow-fast",
+                                           server)
+        cls.outputs["signed"] = cls.probe("--json", "-a", "1", "-k", cls.keyfile, server)
+        cls.outputs["wrong_key"] = cls.probe("--json", "-t", "0.5", "-a", "2", "-k",
+                                             cls.keyfile, server)
+        cls.outputs["unreachable"] = cls.probe("--json", f"127.0.0.1:{free_udp_port()}")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+            silent.bind(("127.0.0.1", 0))
+            cls.outputs["timeout"] = cls.probe("--json", "-t", "0.5",
+                                               f"127.0.0.1:{silent.getsockname()[1]}")
+        cls.outputs["resolve"] = cls.probe("--json", "nosuch.invalid", netns=True)
+        cls.lines = cls.probe("--json-lines", server, "127.0.0.1:" + str(free_udp_port()),
+                              parse=False)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.chronyd.stop()
+        subprocess.run(["rm", "-rf", cls.tmp])
+
+    @classmethod
+    def probe(cls, *args, netns=False, parse=True):
+        r = run((["unshare", "-n"] if netns else []) + [NTPPROBE, *args])
+        if r.returncode not in (0, 1):
+            raise AssertionError(f"ntpprobe {args}: exit {r.returncode}: {r.stderr}")
+        return json.loads(r.stdout) if parse else r.stdout
+
+    def test_schema_is_valid_draft_2020_12_and_versioned_like_the_documents(self):
+        jsonschema.Draft202012Validator.check_schema(self.schema)
+        self.assertEqual(self.schema["$schema"], "https://json-schema.org/draft/2020-12/schema")
+        self.assertEqual(self.schema["properties"]["schema"], {"const": 1, "description":
+                         self.schema["properties"]["schema"]["description"]})
+        for doc in self.outputs.values():
+            self.assertEqual(doc["schema"], 1)
+        self.assertTrue(self.schema["$id"].endswith(":1"))
+
+    def test_every_document_validates(self):
+        for name, doc in self.outputs.items():
+            with self.subTest(name):
+                self.assertEqual(errors(self.doc_v, doc), [])
+
+    def test_the_cases_are_what_they_claim(self):
+        o = self.outputs
+        a = lambda name: o[name]["targets"][0]["addresses"][0]  # noqa: E731
+        self.assertTrue(o["samples"]["ok"])
+        self.assertEqual(len(a("samples")["samples"]), 3)
+        self.assertEqual(a("signed")["authentication"]["status"], "authenticated")
+        self.assertEqual(a("signed")["server"]["mac"]["key_id"], 1)
+        self.assertEqual(a("wrong_key")["error"]["kind"], "timeout")
+        self.assertEqual(a("wrong_key")["authentication"]["status"], "no_reply")
+        self.assertEqual(a("unreachable")["error"]["kind"], "unreachable")
+        self.assertEqual(a("timeout")["error"]["kind"], "timeout")
+        self.assertIsNone(a("timeout")["offset"])
+        self.assertEqual(o["resolve"]["targets"][0]["error"]["kind"], "resolve")
+        self.assertEqual(o["resolve"]["targets"][0]["addresses"], [])
+
+    def test_every_json_line_validates_against_the_line_definition(self):
+        lines = self.lines.splitlines()
+        self.assertEqual(len(lines), 2)
+        for line in lines:
+            obj = json.loads(line)
+            self.assertEqual(errors(self.line_v, obj), [])
+            self.assertNotEqual(errors(self.doc_v, obj), [])  # a line is not a document
+
+    def test_a_renamed_missing_or_mistyped_key_is_caught(self):
+        good = self.outputs["samples"]
+
+        def at(doc, path):
+            for p in path:
+                doc = doc[p]
+            return doc
+
+        address = ["targets", 0, "addresses", 0]
+        for path, key in [([], "targets"), ([], "summary"), (["summary"], "addresses_ok"),
+                          (["started"], "iso"), (["targets", 0], "host"), (address, "offset"),
+                          (address, "root_distance"), (address + ["server"], "stratum"),
+                          (address + ["server", "refid"], "raw"),
+                          (address + ["samples", 0], "t1"),
+                          (address + ["samples", 0, "t1"], "source"),
+                          (address + ["samples", 0, "checks"], "origin")]:
+            with self.subTest(renamed="/".join(map(str, path + [key]))):
+                doc = copy.deepcopy(good)
+                parent = at(doc, path)
+                parent[key + "_renamed"] = parent.pop(key)
+                self.assertNotEqual(errors(self.doc_v, doc), [])
+        for path, key, value in [(address, "offset", "0.1"), (address, "family", "ipv5"),
+                                 (["started"], "ntp", "e5f663a8.761dde48"),
+                                 (address + ["server"], "leap", 4)]:
+            with self.subTest(mistyped="/".join(map(str, path + [key]))):
+                doc = copy.deepcopy(good)
+                at(doc, path)[key] = value
+                self.assertNotEqual(errors(self.doc_v, doc), [])
+        doc = copy.deepcopy(self.outputs["timeout"])
+        del at(doc, address)["error"]["message"]
+        self.assertNotEqual(errors(self.doc_v, doc), [])
+
+    def test_docs_name_every_property_of_the_schema(self):
+        with open(DOC) as f:
+            text = f.read()
+        for name in sorted(property_names(self.schema, set())):
+            with self.subTest(name):
+                self.assertIn(f"`{name}`", text)
+        for kind in self.schema["$defs"]["error"]["properties"]["kind"]["enum"]:
+            self.assertIn(f"`{kind}`", text)
+        self.assertIn("ntpprobe.schema.json", text)
+
+    def test_jq_recipes_in_the_docs_run_on_real_output(self):
+        with open(DOC) as f:
+            text = f.read()
+        blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+        recipes = []
+        for block in blocks:
+            for command in block.replace("\\\n", " ").splitlines():
+                if command.startswith("ntpprobe ") and "| jq " in command:
+                    recipes.append(command)
+        self.assertGreaterEqual(len(recipes), 5)
+        for recipe in recipes:
+            with self.subTest(recipe):
+                probe_part, jq_part = recipe.split("| jq ", 1)
+                data = (self.lines if "--json-lines" in probe_part
+                        else json.dumps(self.outputs["samples"]))
+                if "select(.ok | not)" in jq_part or ".error" in jq_part:
+                    data = json.dumps(self.outputs["unreachable"])
+                r = run(["jq", *shlex.split(jq_part)], input=data)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                # Only a filter that selects may print nothing (no offset over 10 ms here).
+                self.assertTrue(r.stdout.strip() or "select(" in jq_part, "no output")
+
+
+if __name__ == "__main__":
+    unittest.main()
