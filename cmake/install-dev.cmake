@@ -15,8 +15,8 @@ install(FILES ${PROJECT_BINARY_DIR}/ntpkit-config.cmake
               ${PROJECT_BINARY_DIR}/ntpkit-config-version.cmake
         DESTINATION ${NTPKIT_CMAKE_DIR} COMPONENT development)
 
-# ntpkit.pc has no Requires: Boost.Asio has no .pc and OpenSSL is linked privately into the
-# shared library (there is no static one), so consumers need neither at build time.
+# ntpkit.pc has no Requires: Boost.Asio has no .pc and OpenSSL is loaded by the shared library
+# at run time (there is no static one), so consumers need neither at build time.
 # ntpkit.pc names the prefix it is installed under, which `cmake --install --prefix` and CPack
 # choose only at install time: the template is filled in then (prefix left as a placeholder).
 set(NTPKIT_PC_PREFIX "%NTPKIT_PC_PREFIX%")

@@ -66,6 +66,26 @@ set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus-node-exporter, icinga2 | nagios4, 
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libntpkit loads libcrypto with dlopen when a key is first used (lib/proto/crypto.hpp), which
+# dpkg-shlibdeps cannot see: name the package that holds the libcrypto built against, with the
+# minimum version its shlibs file gives binaries linked to it (CPack appends what
+# dpkg-shlibdeps finds for the rest).
+find_program(NTPKIT_DPKG_QUERY dpkg-query)
+if(NTPKIT_DPKG_QUERY AND OPENSSL_CRYPTO_LIBRARY)
+  file(REAL_PATH "${OPENSSL_CRYPTO_LIBRARY}" ntpkit_libcrypto)
+  execute_process(COMMAND ${NTPKIT_DPKG_QUERY} -S "${ntpkit_libcrypto}"
+                  OUTPUT_VARIABLE ntpkit_owner RESULT_VARIABLE ntpkit_rc ERROR_QUIET)
+  if(ntpkit_rc EQUAL 0 AND ntpkit_owner MATCHES "^([^:, ]+)(:[a-z0-9]+)?: ")
+    set(ntpkit_crypto_package ${CMAKE_MATCH_1})
+    execute_process(COMMAND ${NTPKIT_DPKG_QUERY} --control-show ${ntpkit_crypto_package} shlibs
+                    OUTPUT_VARIABLE ntpkit_shlibs ERROR_QUIET)
+    if(ntpkit_shlibs MATCHES "(^|\n)libcrypto [0-9]+ ([^\n]+)")
+      set(CPACK_DEBIAN_PACKAGE_DEPENDS "${CMAKE_MATCH_2}")
+    else()
+      set(CPACK_DEBIAN_PACKAGE_DEPENDS "${ntpkit_crypto_package}")
+    endif()
+  endif()
+endif()
 # libntpkit.so.0 is in this package: dpkg-shlibdeps finds it in the staging tree, and the
 # package gets a shlibs file and the ldconfig trigger.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)

@@ -1,11 +1,11 @@
 #include "ntpkit/proto/keys.hpp"
 
-#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <array>
 #include <optional>
 
+#include "crypto.hpp"
 #include "ntpkit/proto/errc.hpp"
 
 namespace ntpkit::proto {
@@ -252,7 +252,7 @@ std::optional<symmetric_key> make_key(std::uint32_t id, mac_algorithm algorithm,
                                       std::vector<std::uint8_t> secret, key_file_error& err) {
   auto key = symmetric_key::make(id, algorithm, secret);
   const auto length = secret.size();
-  OPENSSL_cleanse(secret.data(), secret.size());
+  detail::cleanse(secret.data(), secret.size());
   if (key) return std::move(*key);
   const auto& row = info(algorithm);
   if (row.is_cmac) {

@@ -1,14 +1,12 @@
 #include "ntpkit/proto/mac.hpp"
 
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
 #include <memory>
 
+#include "crypto.hpp"
 #include "ntpkit/proto/bytes.hpp"
 #include "ntpkit/proto/errc.hpp"
 
@@ -46,20 +44,20 @@ constexpr std::size_t index_of(mac_algorithm a) noexcept { return static_cast<st
 bool is_valid(mac_algorithm a) noexcept { return index_of(a) < table.size(); }
 
 // Fetched once per process and kept: EVP_MD and EVP_MAC objects are immutable and may be
-// shared between threads.
-const EVP_MD* digest_for(mac_algorithm a) {
-  static const auto mds = [] {
+// shared between threads. `c` is the loaded libcrypto (detail::crypto()).
+const EVP_MD* digest_for(const detail::libcrypto& c, mac_algorithm a) {
+  static const auto mds = [&c] {
     std::array<EVP_MD*, table.size()> out{};
     for (std::size_t i = 0; i < table.size(); ++i) {
-      if (!table[i].is_cmac) out[i] = EVP_MD_fetch(nullptr, evp_names[i], nullptr);
+      if (!table[i].is_cmac) out[i] = c.EVP_MD_fetch(nullptr, evp_names[i], nullptr);
     }
     return out;
   }();
   return mds[index_of(a)];
 }
 
-EVP_MAC* cmac() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "CMAC", nullptr);
+EVP_MAC* cmac(const detail::libcrypto& c) {
+  static EVP_MAC* const mac = c.EVP_MAC_fetch(nullptr, "CMAC", nullptr);
   return mac;
 }
 
@@ -68,13 +66,16 @@ using digest_buffer = std::array<std::uint8_t, max_digest_size>;
 // RFC 5905 §7.3 / RFC 8573 §2: digest = H(key ‖ message). Not an HMAC.
 result<std::size_t> classic_mac(const symmetric_key& key, std::span<const std::uint8_t> message,
                                 digest_buffer& out) {
-  const EVP_MD* md = digest_for(key.algorithm());
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  const auto* c = detail::crypto();
+  if (c == nullptr) return errc::crypto_failure;
+  const EVP_MD* md = digest_for(*c, key.algorithm());
+  std::unique_ptr<EVP_MD_CTX, decltype(c->EVP_MD_CTX_free)> ctx(c->EVP_MD_CTX_new(),
+                                                                c->EVP_MD_CTX_free);
   unsigned int length = 0;
-  if (md == nullptr || !ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), key.secret().data(), key.secret().size()) != 1 ||
-      (!message.empty() && EVP_DigestUpdate(ctx.get(), message.data(), message.size()) != 1) ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &length) != 1) {
+  if (md == nullptr || !ctx || c->EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      c->EVP_DigestUpdate(ctx.get(), key.secret().data(), key.secret().size()) != 1 ||
+      (!message.empty() && c->EVP_DigestUpdate(ctx.get(), message.data(), message.size()) != 1) ||
+      c->EVP_DigestFinal_ex(ctx.get(), out.data(), &length) != 1) {
     return errc::crypto_failure;
   }
   return std::size_t{length};
@@ -83,18 +84,20 @@ result<std::size_t> classic_mac(const symmetric_key& key, std::span<const std::u
 // RFC 8573 §4 (RFC 4493 AES-CMAC), over the message only.
 result<std::size_t> cmac_mac(const symmetric_key& key, std::span<const std::uint8_t> message,
                              digest_buffer& out) {
-  EVP_MAC* mac = cmac();
+  const auto* c = detail::crypto();
+  if (c == nullptr) return errc::crypto_failure;
+  EVP_MAC* mac = cmac(*c);
   if (mac == nullptr) return errc::crypto_failure;
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(mac),
-                                                                EVP_MAC_CTX_free);
+  std::unique_ptr<EVP_MAC_CTX, decltype(c->EVP_MAC_CTX_free)> ctx(c->EVP_MAC_CTX_new(mac),
+                                                                  c->EVP_MAC_CTX_free);
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-                                       const_cast<char*>(evp_names[index_of(key.algorithm())]), 0),
-      OSSL_PARAM_construct_end()};
+      c->OSSL_PARAM_construct_utf8_string(
+          OSSL_MAC_PARAM_CIPHER, const_cast<char*>(evp_names[index_of(key.algorithm())]), 0),
+      c->OSSL_PARAM_construct_end()};
   std::size_t length = 0;
-  if (!ctx || EVP_MAC_init(ctx.get(), key.secret().data(), key.secret().size(), params) != 1 ||
-      (!message.empty() && EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1) ||
-      EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1) {
+  if (!ctx || c->EVP_MAC_init(ctx.get(), key.secret().data(), key.secret().size(), params) != 1 ||
+      (!message.empty() && c->EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1) ||
+      c->EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1) {
     return errc::crypto_failure;
   }
   return length;
@@ -125,7 +128,7 @@ result<digest_length> check_trailer(const symmetric_key& key, std::span<const st
   digest_buffer expected;
   auto n = compute_into(key, message, expected);
   if (!n) return n.error();
-  if (CRYPTO_memcmp(expected.data(), received.data(), received.size()) != 0) {
+  if (!detail::constant_time_equal(expected.data(), received.data(), received.size())) {
     return errc::mac_mismatch;
   }
   return which;
@@ -181,7 +184,7 @@ symmetric_key::symmetric_key(symmetric_key&& other) noexcept
 
 symmetric_key& symmetric_key::operator=(const symmetric_key& other) {
   if (this != &other) {
-    OPENSSL_cleanse(secret_.data(), secret_.size());
+    detail::cleanse(secret_.data(), secret_.size());
     id_ = other.id_;
     algorithm_ = other.algorithm_;
     secret_ = other.secret_;
@@ -191,7 +194,7 @@ symmetric_key& symmetric_key::operator=(const symmetric_key& other) {
 
 symmetric_key& symmetric_key::operator=(symmetric_key&& other) noexcept {
   if (this != &other) {
-    OPENSSL_cleanse(secret_.data(), secret_.size());
+    detail::cleanse(secret_.data(), secret_.size());
     id_ = other.id_;
     algorithm_ = other.algorithm_;
     secret_ = std::move(other.secret_);
@@ -200,7 +203,7 @@ symmetric_key& symmetric_key::operator=(symmetric_key&& other) noexcept {
   return *this;
 }
 
-symmetric_key::~symmetric_key() { OPENSSL_cleanse(secret_.data(), secret_.size()); }
+symmetric_key::~symmetric_key() { detail::cleanse(secret_.data(), secret_.size()); }
 
 std::string symmetric_key::redacted() const {
   return "key " + std::to_string(id_) + " (" + std::string(to_string(algorithm_)) + ")";
@@ -208,7 +211,7 @@ std::string symmetric_key::redacted() const {
 
 bool operator==(const symmetric_key& a, const symmetric_key& b) noexcept {
   return a.id_ == b.id_ && a.algorithm_ == b.algorithm_ && a.secret_.size() == b.secret_.size() &&
-         CRYPTO_memcmp(a.secret_.data(), b.secret_.data(), a.secret_.size()) == 0;
+         detail::constant_time_equal(a.secret_.data(), b.secret_.data(), a.secret_.size());
 }
 
 std::size_t wire_digest_size(mac_algorithm a, digest_length length) noexcept {

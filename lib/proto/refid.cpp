@@ -1,9 +1,11 @@
 #include "ntpkit/proto/refid.hpp"
 
-#include <openssl/evp.h>
+#include "crypto.hpp"
+
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 namespace ntpkit::proto {
 namespace {
@@ -141,13 +143,20 @@ refid_info decode_refid(std::array<std::uint8_t, 4> r, std::uint8_t stratum) {
 }
 
 std::array<std::uint8_t, 4> refid_of_ipv6(std::span<const std::uint8_t, 16> address) {
+  std::array<std::uint8_t, 4> out{};
+  const auto* c = detail::crypto();
+  if (c == nullptr) return out;
+  EVP_MD* md5 = c->EVP_MD_fetch(nullptr, "MD5", nullptr);
+  std::unique_ptr<EVP_MD_CTX, decltype(c->EVP_MD_CTX_free)> ctx(c->EVP_MD_CTX_new(),
+                                                                c->EVP_MD_CTX_free);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  std::array<std::uint8_t, 4> out{};
-  if (EVP_Digest(address.data(), address.size(), digest, &size, EVP_md5(), nullptr) == 1 &&
-      size >= 4) {
+  if (md5 != nullptr && ctx && c->EVP_DigestInit_ex2(ctx.get(), md5, nullptr) == 1 &&
+      c->EVP_DigestUpdate(ctx.get(), address.data(), address.size()) == 1 &&
+      c->EVP_DigestFinal_ex(ctx.get(), digest, &size) == 1 && size >= 4) {
     std::copy_n(digest, 4, out.begin());
   }
+  if (md5 != nullptr) c->EVP_MD_free(md5);
   return out;
 }
 
