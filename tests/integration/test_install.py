@@ -109,7 +109,12 @@ class Install(unittest.TestCase):
 
     def test_installed_programs_run_without_library_path(self):
         dynamic = readelf_dynamic(self.path("bin", "ntpprobe"))
-        self.assertIn(f"[$ORIGIN/../{self.libdir}]", dynamic)
+        if "libntpkit.so.0" in dynamic:
+            self.assertIn(f"[$ORIGIN/../{self.libdir}]", dynamic)
+        else:  # NTPKIT_STATIC_PROGRAMS: the library and libstdc++ are inside; no RUNPATH
+            self.assertEqual(cache_value("NTPKIT_STATIC_PROGRAMS"), "ON")
+            self.assertNotIn("RUNPATH", dynamic)
+            self.assertNotIn("libstdc++", dynamic)
         env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
         out = run([self.path("bin", "ntpprobe"), "--version"], env=env).stdout
         self.assertEqual(out.strip(), f"ntpprobe {self.version}")
