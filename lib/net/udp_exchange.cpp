@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/multicast.hpp>
@@ -201,11 +202,16 @@ asio::awaitable<result<received_datagram>> timestamping_socket::receive(
 
 std::optional<proto::sys_nanoseconds> timestamping_socket::transmit_time(std::uint32_t id) {
   if (!tx_kernel_) return std::nullopt;
+  const auto known = [&]() -> std::optional<proto::sys_nanoseconds> {
+    for (const auto& [sent_id, when] : tx_times_) {
+      if (sent_id == id) return when;
+    }
+    return std::nullopt;
+  };
+  // Usually read already while waiting for the reply; look at the error queue only if not.
+  if (auto when = known()) return when;
   drain_error_queue();
-  for (const auto& [sent_id, when] : tx_times_) {
-    if (sent_id == id) return when;
-  }
-  return std::nullopt;
+  return known();
 }
 
 std::int8_t local_precision() {
@@ -226,13 +232,22 @@ std::int8_t local_precision() {
 }
 
 std::uint64_t random_bits() {
-  std::uint64_t v = 0;
-  auto* p = reinterpret_cast<unsigned char*>(&v);
-  std::size_t got = 0;
-  while (got < sizeof v) {
-    const auto n = ::getrandom(p + got, sizeof v - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
+  // Taken from the kernel 32 values at a time (one getrandom per 32 requests, not one each);
+  // each value is used once.
+  constexpr std::size_t pool_size = 32;
+  thread_local std::array<std::uint64_t, pool_size> pool;
+  thread_local std::size_t left = 0;
+  if (left == 0) {
+    auto* p = reinterpret_cast<unsigned char*>(pool.data());
+    std::size_t got = 0;
+    while (got < sizeof pool) {
+      const auto n = ::getrandom(p + got, sizeof pool - got, 0);
+      if (n > 0) got += static_cast<std::size_t>(n);
+    }
+    left = pool_size;
   }
+  const auto v = pool[--left];
+  pool[left] = 0;
   return v;
 }
 
