@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,8 +13,19 @@
 
 namespace ntpkit::apps {
 
+/// CLI11's help, with each option group (CLI::App::add_option_group) shown as a section of
+/// its own ("Keys:"), indented like the other options, instead of as a nested sub-help.
+class sectioned_formatter : public CLI::Formatter {
+ public:
+  std::string make_expanded(const CLI::App* group) const override {
+    return make_group(group->get_group(), false,
+                      group->get_options([](const CLI::Option* o) { return o->nonpositional(); }));
+  }
+};
+
 /// Common CLI11 set-up: -h/--help, -V/--version, options shown with their long names.
 inline void configure(CLI::App& app) {
+  app.formatter(std::make_shared<sectioned_formatter>());
   app.set_help_flag("-h,--help", "print this help and exit");
   app.set_version_flag("-V,--version", std::string(app.get_name()) + " " + version_string,
                        "print the version and exit");

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
                "ntpprobe"};
   apps::configure(app);
   apps::probe_cli cli;
-  apps::add_probe_options(app, cli);
+  const bool only_servers = apps::needs_only_servers(argc, argv);
+  apps::add_probe_options(app, cli, only_servers);
   const bool plugin = asks_for_plugin_mode(argc, argv);
   try {
     app.parse(argc, argv);
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_problem(app, plugin, std::string(e.what()) + " (see --help)");
   }
-  cli.timeout_given = app.count("--timeout") > 0;
+  cli.timeout_given = !only_servers && app.count("--timeout") > 0;
   auto plan = apps::make_plan(cli);
   if (auto* message = std::get_if<std::string>(&plan)) {
     return usage_problem(app, plugin, *message);

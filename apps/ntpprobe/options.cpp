@@ -11,11 +11,19 @@
 namespace ntpkit::apps {
 namespace {
 
+// An option group (a section of --help) without the copy of -h/--help CLI11 gives each group.
+CLI::App& option_group(CLI::App& parent, const std::string& name) {
+  auto* group = parent.add_option_group(name);
+  group->set_help_flag();
+  return *group;
+}
+
 void add_range(CLI::App& app, const std::string& flags, std::string& into, const std::string& what) {
   app.add_option(flags, into, what + " (Nagios range, needs --nagios)")->type_name("RANGE");
 }
 
-void add_plugin_options(CLI::App& app, plugin_cli& p) {
+void add_plugin_options(CLI::App& parent, plugin_cli& p) {
+  CLI::App& app = option_group(parent, "Plugin mode (--nagios)");
   app.add_flag("--nagios", p.enabled,
                "plugin mode: one status line with perfdata, exit 0/1/2/3 = OK/WARNING/CRITICAL/"
                "UNKNOWN");
@@ -100,9 +108,22 @@ std::string make_policy(const plugin_cli& c, report::plugin_policy& p) {
 
 }  // namespace
 
-void add_probe_options(CLI::App& app, probe_cli& o) {
+bool needs_only_servers(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') return false;
+  }
+  return true;
+}
+
+// Registering options is most of what CLI11 costs ntpprobe: each add_option builds its Option
+// twice and compares its names with every option of its group, copying name lists. With all
+// 45 options in one group that was 1.1 million instructions, three quarters of a whole
+// one-query run (callgrind; docs/benchmarks.md). So the options come in groups (shown as
+// sections of --help), and a command line of servers only registers just the positional.
+void add_probe_options(CLI::App& app, probe_cli& o, bool only_servers) {
   app.add_option("server", o.servers, "HOST, HOST:PORT, [IPV6] or [IPV6]:PORT; repeatable")
       ->type_name("HOST[:PORT]");
+  if (only_servers) return;
   app.add_option("-f,--file", o.server_file,
                  "read servers from FILE, one per line ('-' for stdin, '#' comments)")
       ->type_name("FILE");
@@ -143,33 +164,36 @@ void add_probe_options(CLI::App& app, probe_cli& o) {
                  "addresses queried at once (default: what the open-file limit allows, <= 512)")
       ->check(CLI::Range(1, 65536).description(""))
       ->type_name("N");
-  app.add_option("-a,--key", o.key_id,
+  CLI::App& keys = option_group(app, "Keys");
+  keys.add_option("-a,--key", o.key_id,
                  "sign requests with key ID from --keyfile and accept only replies it verifies")
       ->check(CLI::Range(1LL, 4294967295LL).description(""))
       ->type_name("ID");
-  app.add_option("-k,--keyfile", o.key_file,
+  keys.add_option("-k,--keyfile", o.key_file,
                  "key file in ntp.keys or chrony.keys format (detected), see ntpkit-keys(5)")
       ->type_name("FILE");
-  app.add_option("--mac-length", o.mac_length,
+  keys.add_option("--mac-length", o.mac_length,
                  "digests longer than 20 bytes: 'full' (chrony; NTPv3 requests) or '20' (ntpd; "
                  "truncated); default: the key file format's convention")
       ->check(CLI::IsMember({"full", "20"}).description(""))
       ->type_name("full|20");
-  auto* json = app.add_flag("-j,--json", o.json, "write one JSON document on stdout");
-  auto* lines = app.add_flag("--json-lines", o.json_lines,
+  CLI::App& output = option_group(app, "Output");
+  auto* json = output.add_flag("-j,--json", o.json, "write one JSON document on stdout");
+  auto* lines = output.add_flag("--json-lines", o.json_lines,
                              "write one JSON object per target and line, as each completes");
-  app.add_flag("--prometheus", o.prometheus,
+  output.add_flag("--prometheus", o.prometheus,
                "write metrics in the Prometheus text format (node_exporter's textfile "
                "collector)");
-  app.add_flag("-v,--verbose", o.verbose, "show every header field, timestamp, check and sample");
-  app.add_flag("--listen-broadcast", o.listen_broadcast,
+  output.add_flag("-v,--verbose", o.verbose, "show every header field, timestamp, check and sample");
+  CLI::App& broadcast = option_group(app, "Broadcast");
+  broadcast.add_flag("--listen-broadcast", o.listen_broadcast,
                "send nothing; listen on --port for broadcast/multicast (mode 5) packets for "
                "--timeout seconds (default 70) or -n packets; servers given only filter senders");
-  app.add_option("--listen-address", o.listen_address,
+  broadcast.add_option("--listen-address", o.listen_address,
                  "address to listen on with --listen-broadcast; a multicast group is joined "
                  "(default: any IPv4 address, or any IPv6 address with -6)")
       ->type_name("ADDRESS");
-  app.add_option("--broadcast-delay", o.broadcast_delay_s,
+  broadcast.add_option("--broadcast-delay", o.broadcast_delay_s,
                  "one-way delay in seconds added to broadcast offsets (ntpd's broadcastdelay)")
       ->type_name("SECONDS")
       ->capture_default_str();
