@@ -1,9 +1,12 @@
 #include "ntpkit/report/format.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <string>
+#include <system_error>
 
 #include "ntpkit/proto/refid.hpp"
 
@@ -14,6 +17,34 @@ std::string ntp_hex(proto::timestamp ts) {
   std::snprintf(buf, sizeof buf, "0x%08x.%08x", ts.seconds(), ts.fraction());
   return buf;
 }
+
+namespace {
+
+// Writes `value` as exactly `width` decimal digits (zero-padded) at `out`; returns the end.
+char* put_digits(char* out, unsigned long long value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+// "%.*f" of `s` (with "%+.*f"'s sign when `sign`) through std::to_chars, which is specified
+// to give printf's result in the C locale, at a tenth of its cost (callgrind: snprintf's
+// __printf_fp was a third of ntpprobe's instructions on 1000 servers).
+std::string fixed(double s, int decimals, bool sign) {
+  char buf[64];
+  char* p = buf;
+  if (sign && !std::signbit(s)) *p++ = '+';
+  const auto [end, ec] = std::to_chars(p, buf + sizeof buf, s, std::chars_format::fixed,
+                                       decimals);
+  if (ec == std::errc{}) return std::string(buf, end);
+  char big[512];  // very large values: printf itself
+  std::snprintf(big, sizeof big, sign ? "%+.*f" : "%.*f", decimals, s);
+  return big;
+}
+
+}  // namespace
 
 std::string iso8601(proto::sys_nanoseconds t, int decimals) {
   using namespace std::chrono;
@@ -31,31 +62,33 @@ std::string iso8601(proto::sys_nanoseconds t, int decimals) {
   const year_month_day ymd{sys_days{days{day_count}}};
   const std::int64_t secs = in_day / 1'000'000'000;
   const std::int64_t ns = in_day % 1'000'000'000;
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()),
-                        unsigned(ymd.month()), unsigned(ymd.day()), int(secs / 3600),
-                        int(secs / 60 % 60), int(secs % 60));
+  // YYYY-MM-DDTHH:MM:SS[.fraction]Z, digit by digit (sys_nanoseconds spans years 1677-2262).
+  char buf[40];
+  char* p = put_digits(buf, static_cast<unsigned>(int(ymd.year())), 4);
+  *p++ = '-';
+  p = put_digits(p, unsigned(ymd.month()), 2);
+  *p++ = '-';
+  p = put_digits(p, unsigned(ymd.day()), 2);
+  *p++ = 'T';
+  p = put_digits(p, static_cast<unsigned>(secs / 3600), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(secs / 60 % 60), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(secs % 60), 2);
   if (decimals > 0) {
-    char frac[16];
-    std::snprintf(frac, sizeof frac, "%09lld", static_cast<long long>(ns));
-    frac[decimals > 9 ? 9 : decimals] = '\0';
-    n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ".%s", frac);
+    char frac[9];
+    put_digits(frac, static_cast<unsigned long long>(ns), 9);
+    *p++ = '.';
+    const int shown = decimals > 9 ? 9 : decimals;
+    for (int i = 0; i < shown; ++i) *p++ = frac[i];
   }
-  std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "Z");
-  return buf;
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
-std::string signed_seconds(double s, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%+.*f", decimals, s);
-  return buf;
-}
+std::string signed_seconds(double s, int decimals) { return fixed(s, decimals, true); }
 
-std::string seconds(double s, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, s);
-  return buf;
-}
+std::string seconds(double s, int decimals) { return fixed(s, decimals, false); }
 
 std::string_view leap_name(proto::leap_indicator l) noexcept {
   switch (l) {

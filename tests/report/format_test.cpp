@@ -2,6 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+
 #include "support/test_support.hpp"
 
 using namespace ntpkit;
@@ -74,4 +80,58 @@ TEST_CASE("refid_hex writes the four bytes as one hex number") {
   CHECK(report::refid_hex({0x7f, 0x7f, 0x01, 0x01}) == "0x7f7f0101");
   CHECK(report::refid_hex({0x00, 0x00, 0x00, 0x00}) == "0x00000000");
   CHECK(report::refid_hex({'R', 'A', 'T', 'E'}) == "0x52415445");
+}
+
+TEST_CASE("seconds and signed_seconds write exactly what printf's %.*f and %+.*f write") {
+  // They use std::to_chars (much cheaper); its result is specified as printf's, and this
+  // holds them to it over random values of every magnitude, the halfway cases and the
+  // special values.
+  const auto printf_of = [](const char* format, int decimals, double v) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, format, decimals, v);
+    return std::string(buf);
+  };
+  std::mt19937_64 rng(20261126);
+  std::vector<double> values{0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 1e-9, 5e-10, 0.0000005,
+                             1e300, -1e300, std::numeric_limits<double>::denorm_min(),
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN()};
+  for (int i = 0; i < 20000; ++i) {
+    const double mantissa = std::uniform_real_distribution<double>(-1, 1)(rng);
+    values.push_back(std::ldexp(mantissa, static_cast<int>(rng() % 80) - 60));
+  }
+  for (const double v : values) {
+    for (const int decimals : {0, 1, 2, 3, 6, 9, 12}) {
+      CAPTURE(v);
+      CAPTURE(decimals);
+      REQUIRE(report::seconds(v, decimals) == printf_of("%.*f", decimals, v));
+      REQUIRE(report::signed_seconds(v, decimals) == printf_of("%+.*f", decimals, v));
+    }
+  }
+}
+
+TEST_CASE("iso8601 writes what the printf-based form wrote, over the whole range") {
+  using namespace std::chrono;
+  std::mt19937_64 rng(1677);
+  for (int i = 0; i < 20000; ++i) {
+    const auto t = proto::sys_nanoseconds(nanoseconds(static_cast<std::int64_t>(rng())));
+    const std::int64_t ns_per_day = 86'400'000'000'000;
+    std::int64_t day_count = t.time_since_epoch().count() / ns_per_day;
+    std::int64_t in_day = t.time_since_epoch().count() % ns_per_day;
+    if (in_day < 0) {
+      in_day += ns_per_day;
+      --day_count;
+    }
+    const year_month_day ymd{sys_days{days{day_count}}};
+    const std::int64_t secs = in_day / 1'000'000'000;
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%04d-%02u-%02uT%02d:%02d:%02d.%09lldZ",
+                  int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()),
+                  int(secs / 3600), int(secs / 60 % 60), int(secs % 60),
+                  static_cast<long long>(in_day % 1'000'000'000));
+    REQUIRE(report::iso8601(t) == expected);
+    std::string no_fraction(expected, std::strchr(expected, '.'));
+    REQUIRE(report::iso8601(t, 0) == no_fraction + "Z");
+  }
 }
