@@ -137,9 +137,17 @@ refid_info decode_refid(std::array<std::uint8_t, 4> r, std::uint8_t stratum) {
     return {refid_kind::reference_source, std::move(text), meaning};
   }
   if (r[0] == 0 || r[0] >= 224) return {refid_kind::ipv6_hash, hex_text(r), {}};
+  // Dotted quad by hand: snprintf here was 5% of the instructions of a 1000-server run.
   char quad[16];
-  std::snprintf(quad, sizeof quad, "%u.%u.%u.%u", r[0], r[1], r[2], r[3]);
-  return {refid_kind::ipv4, quad, {}};
+  char* p = quad;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (i != 0) *p++ = '.';
+    const unsigned v = r[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  }
+  return {refid_kind::ipv4, std::string(quad, p), {}};
 }
 
 std::array<std::uint8_t, 4> refid_of_ipv6(std::span<const std::uint8_t, 16> address) {
