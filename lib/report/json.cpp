@@ -107,9 +107,7 @@ ordered_json address_json(const address_report& a) {
                            {"algorithm", a.key->algorithm},
                            {"digest_bytes", a.key->digest_bytes},
                            {"request_version", a.key->version},
-                           {"status", a.selected ? "authenticated"
-                                      : a.error.kind == error_kind::auth ? "failed"
-                                                                         : "no_reply"}};
+                           {"status", auth_status(a)}};
   } else {
     j["authentication"] = nullptr;
   }

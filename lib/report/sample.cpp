@@ -26,6 +26,20 @@ std::string_view time_source_name(time_source s) noexcept {
   return s == time_source::kernel ? "kernel" : "user";
 }
 
+std::string_view auth_status(const address_report& a) noexcept {
+  if (!a.key) return {};
+  if (a.selected) return "authenticated";
+  auto seen = [&](std::string_view reason) {
+    return std::any_of(a.ignored.begin(), a.ignored.end(),
+                       [&](const ignored_count& i) { return i.reason == reason; });
+  };
+  if (seen("mac") || seen("mac_length")) return "bad_mac";
+  if (seen("mac_missing")) return "no_mac";
+  if (seen("mac_key_id")) return "unknown_key";
+  if (seen("crypto_nak")) return "crypto_nak";
+  return "no_reply";
+}
+
 void address_report::ignore(std::string_view reason) {
   auto it = std::find_if(ignored.begin(), ignored.end(),
                          [&](const ignored_count& c) { return c.reason == reason; });

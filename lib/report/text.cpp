@@ -131,9 +131,7 @@ std::string verbose_block(const target_report& t, const address_report& a) {
           "key " + std::to_string(a.key->key_id) + " " + a.key->algorithm + ", " +
               std::to_string(a.key->digest_bytes) + "-byte digest in NTPv" +
               std::to_string(a.key->version) + ": " +
-              (a.selected ? "reply authenticated"
-                          : a.error.kind == error_kind::auth ? "no reply passed authentication"
-                                                             : "no reply"));
+              std::string(auth_status(a)));
   }
   if (a.selected) {
     const auto& b = a.best();

@@ -170,3 +170,23 @@ TEST_CASE("error kinds and time sources have the snake_case names JSON uses") {
   CHECK(report::time_source_name(report::time_source::user) == "user");
   CHECK(report::time_source_name(report::time_source::kernel) == "kernel");
 }
+
+// auth_status names what the replies did when every one was refused, so that an operator can
+// tell a wrong secret (bad_mac) from a server that does not sign (no_mac) or uses another key.
+TEST_CASE("auth_status: from the reasons replies were refused, in a fixed order") {
+  report::address_report a;
+  CHECK(report::auth_status(a).empty());  // no key used
+  a.key = report::key_use{5, "SHA256", 20, 4};
+  CHECK(report::auth_status(a) == "no_reply");
+  a.ignore("crypto_nak");
+  CHECK(report::auth_status(a) == "crypto_nak");
+  a.ignore("mac_key_id");
+  CHECK(report::auth_status(a) == "unknown_key");
+  a.ignore("mac_missing");
+  CHECK(report::auth_status(a) == "no_mac");
+  a.ignore("mac");
+  CHECK(report::auth_status(a) == "bad_mac");
+  a.samples.push_back(test::good_sample());
+  report::conclude(a, {});
+  CHECK(report::auth_status(a) == "authenticated");
+}

@@ -124,6 +124,13 @@ struct probe_report {
   NTPKIT_API bool ok() const noexcept;
 };
 
+/// How authentication went for an address queried with a key: "authenticated" (a reply's
+/// MAC verified), "bad_mac" (replies came with a wrong MAC), "no_mac" (replies came without
+/// one), "unknown_key" (replies named another key id), "crypto_nak" (the server sent a
+/// crypto-NAK), or "no_reply"; empty when no key was used. The first that applies, in that
+/// order.
+NTPKIT_API std::string_view auth_status(const address_report& a) noexcept;
+
 /// Fills `selected`, `jitter` and `error` of an address from its samples and the way its
 /// exchange ended (`transport` holds a timeout or unreachable error, or none).
 NTPKIT_API void conclude(address_report& a, error_info transport);
