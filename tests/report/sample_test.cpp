@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "support/report_fixture.hpp"
+
 using namespace ntpkit;
 using report::address_report;
 using report::conclude;
