@@ -183,6 +183,11 @@ asio::awaitable<result<received_datagram>> timestamping_socket::receive(
     // waiting, and drain the error queue so that a pending timestamp does not wake us forever.
     drain_error_queue();
     if (icmp_error_) co_return std::exchange(icmp_error_, {});
+    // Check the deadline before every read, not only when the socket runs dry: a peer that
+    // keeps it non-empty (a flood faster than we read) must not hold a looping caller past it.
+    if (!last_look && std::chrono::steady_clock::now() >= deadline) {
+      co_return std::make_error_code(std::errc::timed_out);
+    }
     auto got = try_receive(buffer);
     if (got || got.error() != std::errc::resource_unavailable_try_again) co_return got;
     if (last_look || std::chrono::steady_clock::now() >= deadline) {

@@ -57,7 +57,8 @@ class NTPKIT_API timestamping_socket {
   /// Sends `bytes` to `to`. The clock is read immediately before the system call.
   result<sent_datagram> send(std::span<const std::uint8_t> bytes, const udp::endpoint& to);
 
-  /// Waits for the next datagram until `deadline` (steady clock). Errors: std::errc::timed_out,
+  /// Waits for the next datagram until `deadline` (steady clock); once the deadline has passed
+  /// it says timed_out even when datagrams are still queued. Errors: std::errc::timed_out,
   /// ICMP-reported errors (connection_refused = port unreachable, host_unreachable,
   /// network_unreachable), other socket errors.
   asio::awaitable<result<received_datagram>> receive(
