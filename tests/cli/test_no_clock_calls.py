@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import unittest
 
@@ -98,13 +99,14 @@ class NoClockCalls(unittest.TestCase):
             self.check("usage_error", ["--no-such-option"], 2, filtered=False)
 
     def test_a_clock_call_would_show(self):
-        # The same trace around a program that does read the clock state (adjtimex with modes
-        # 0 is read-only): the parser must find it, or this test cannot fail.
+        # The same trace around a program that reads the clock state with adjtimex (modes 0
+        # is read-only; glibc makes it clock_adjtime): the parser must find the call, or the
+        # test above could not fail.
         adjtimex = ("import ctypes; b = ctypes.create_string_buffer(512); "
                     "ctypes.CDLL(None).adjtimex(b)")
-        run, calls = self.trace("witness", ["-c", adjtimex], binary=shutil.which("python3"))
+        run, calls = self.trace("witness", ["-c", adjtimex], binary=sys.executable)
         self.assertEqual(run.rc, 0, run.err)
-        self.assertIn("adjtimex", calls)
+        self.assertNotEqual([c for c in calls if c in FORBIDDEN], [])
 
 
 if __name__ == "__main__":
