@@ -265,6 +265,10 @@ struct probe_state {
 
 void finish_target(probe_state& st, std::size_t t) {
   if (st.on_done) st.on_done(t, st.reports[t]);
+  if (!st.options.keep_reports) {
+    st.reports[t] = {};
+    st.endpoints[t] = {};
+  }
 }
 
 asio::awaitable<void> resolve_target(probe_state& st, std::size_t t) {
