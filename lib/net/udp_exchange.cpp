@@ -28,6 +28,9 @@ using std::chrono::system_clock;
 // Transmit timestamps of this many recent sends are kept.
 constexpr std::size_t max_tx_times = 16;
 
+// Calls of receive() past their deadline that may still return a queued datagram, in a row.
+constexpr unsigned max_reads_after_deadline = 64;
+
 std::error_code last_error() { return {errno, std::system_category()}; }
 
 proto::sys_nanoseconds now_ns() {
@@ -177,17 +180,20 @@ result<received_datagram> timestamping_socket::try_receive(std::span<std::uint8_
 
 asio::awaitable<result<received_datagram>> timestamping_socket::receive(
     std::span<std::uint8_t> buffer, std::chrono::steady_clock::time_point deadline) {
+  // Datagrams queued before the deadline are still handed out after it (we may have been busy
+  // elsewhere), but only so many: a peer that keeps the socket non-empty (a flood faster than
+  // we read) must not hold a caller that loops on receive() past its deadline.
+  if (std::chrono::steady_clock::now() < deadline) {
+    late_reads_ = 0;
+  } else if (++late_reads_ > max_reads_after_deadline) {
+    co_return std::make_error_code(std::errc::timed_out);
+  }
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
   for (bool last_look = false;; ) {
     // Epoll is edge-triggered and an async_wait is never speculative: always look before
     // waiting, and drain the error queue so that a pending timestamp does not wake us forever.
     drain_error_queue();
     if (icmp_error_) co_return std::exchange(icmp_error_, {});
-    // Check the deadline before every read, not only when the socket runs dry: a peer that
-    // keeps it non-empty (a flood faster than we read) must not hold a looping caller past it.
-    if (!last_look && std::chrono::steady_clock::now() >= deadline) {
-      co_return std::make_error_code(std::errc::timed_out);
-    }
     auto got = try_receive(buffer);
     if (got || got.error() != std::errc::resource_unavailable_try_again) co_return got;
     if (last_look || std::chrono::steady_clock::now() >= deadline) {

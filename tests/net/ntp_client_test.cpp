@@ -154,7 +154,7 @@ TEST_CASE("probe_blocking closes every socket it opens: answered, unreachable, t
     targets.push_back(loopback_target(silent.port));
   }
   net::probe_options options;
-  options.query.timeout = 200ms;
+  options.query.timeout = 1s;  // long enough for a loaded machine or a sanitizer build
   options.query.interval = 0ms;  // the same address 100 times: no pacing in this test
   const auto before = open_descriptors();
   for (int run = 0; run < 2; ++run) {
