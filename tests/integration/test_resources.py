@@ -103,8 +103,10 @@ class Resources(unittest.TestCase):
         with open(path, "w") as f:
             f.write("\n".join(targets) + "\n")
         out_path = os.path.join(self.dir.name, f"out-{n}")
+        # A sanitizer build answers and reads far slower: give each reply more time there.
+        timeout = "5" if sanitized_build() else "1"
         cmd = ["ip", "netns", "exec", self.ns, NTPPROBE, "-p", str(self.responder.port),
-               "-t", "1", "-f", path, *args]
+               "-t", timeout, "-f", path, *args]
         rc, seconds, rss_kib, err = run_measured(cmd, out_path)
         with open(out_path) as f:
             lines = f.read().splitlines()
@@ -128,8 +130,9 @@ class Resources(unittest.TestCase):
         self.check_memory(rss_kib)
 
     def test_json_memory(self):
-        # One JSON document of every target, written target by target.
-        for n in SIZES:
+        # One JSON document of every target, written target by target. Under sanitizers
+        # 10,000 targets take minutes and their memory figures mean nothing: skip that size.
+        for n in SIZES[:2] if sanitized_build() else SIZES:
             with self.subTest(targets=n):
                 targets, rc, seconds, rss_kib, err, lines = self.probe_many(n, "--json")
                 self.assertNotIn("Too many open files", err)
