@@ -60,6 +60,15 @@ class Responder:
             self.stop()
 
 
+def sanitized_build():
+    """True for a build with NTPKIT_SANITIZE=ON, whose memory figures mean nothing."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            return "NTPKIT_SANITIZE:BOOL=ON" in f.read()
+    except OSError:
+        return False
+
+
 def probe(*args, binary=NTPPROBE, timeout=120, wrapper=(), **kw):
     """Runs ntpprobe (or `binary`) with `args`; a run longer than `timeout` fails the test."""
     start = time.monotonic()

@@ -4,7 +4,7 @@ A listener has no request to match answers against: every well-formed mode 5 pac
 sample, and every source port is another sender. The test sends valid broadcasts as fast as
 it can for a bounded time, first from one port, then from thousands of ports, and requires
 the listener to end by its --timeout, to keep at most 1000 samples per sender and 1024
-senders, and to stay below 64 MiB peak RSS (GNU time).
+senders, and to stay below 64 MiB peak RSS (GNU time; not checked under sanitizers).
 """
 
 import json
@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from hostile_support import NTPPROBE
+from hostile_support import NTPPROBE, sanitized_build
 
 GNU_TIME = "/usr/bin/time"
 LISTEN_S = 3.0
@@ -88,7 +88,8 @@ class BroadcastFlood(unittest.TestCase):
     def check_bounds(self, flood):
         rc, seconds, peak, _ = self.listen(flood)
         self.assertLess(seconds, LISTEN_S + 2.0)
-        self.assertLess(peak, RSS_LIMIT_KIB)
+        if not sanitized_build():
+            self.assertLess(peak, RSS_LIMIT_KIB)
         rc, _, _, out = self.listen(flood, "--json")
         doc = json.loads(out)
         addresses = doc["targets"][0]["addresses"]

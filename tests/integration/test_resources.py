@@ -20,7 +20,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.environ.get("NTPKIT_SOURCE_DIR", "../.."), "tests", "cli"))
-from hostile_support import BUILD, NTPPROBE, Responder  # noqa: E402
+from hostile_support import BUILD, NTPPROBE, Responder, sanitized_build  # noqa: E402
 
 SILENT_MOD = 97
 NOFILE = 256
@@ -32,15 +32,6 @@ GNU_TIME = "/usr/bin/time"  # Debian package time (scripts/setup-deps)
 def addresses(n):
     """n distinct loopback addresses 127.1.x.y (y = 1..250)."""
     return [f"127.1.{i // 250}.{i % 250 + 1}" for i in range(n)]
-
-
-def sanitized_build():
-    """True for a build with NTPKIT_SANITIZE=ON, whose memory figures mean nothing."""
-    try:
-        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
-            return "NTPKIT_SANITIZE:BOOL=ON" in f.read()
-    except OSError:
-        return False
 
 
 def silent(address):
