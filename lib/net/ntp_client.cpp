@@ -62,6 +62,14 @@ struct exchange_record {
   std::uint32_t attempt = 0;
 };
 
+// The error of a query that stops because its address kissed another query of this run.
+error_info kissed_earlier(const std::string& code, std::uint32_t requests_sent) {
+  return {error_kind::kiss,
+          std::string(requests_sent == 0 ? "not queried" : "no further requests") +
+              ": it sent kiss-o'-death " + code + " earlier in this run",
+          code};
+}
+
 // One request on the wire, remembered until the end of the address's queries so that late
 // answers are still taken and replays are recognised.
 struct outstanding {
@@ -221,9 +229,7 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
   a.port = server.port();
   a.ipv6 = server.address().is_v6();
   if (const auto* code = pace.kiss_of(server)) {
-    report::conclude(a, {error_kind::kiss,
-                         "not queried: it sent kiss-o'-death " + *code + " earlier in this run",
-                         *code});
+    report::conclude(a, kissed_earlier(*code, 0));
     co_return a;
   }
   auto sock = timestamping_socket::open(co_await asio::this_coro::executor, server.protocol());
@@ -245,6 +251,12 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
     bool answered = false;
     for (unsigned attempt = 0; attempt <= o.retries && !answered && !stop; ++attempt) {
       co_await pace.wait_turn(server);
+      // Another query to this address may have been kissed while we waited for our turn.
+      if (const auto* code = pace.kiss_of(server)) {
+        transport = kissed_earlier(*code, a.requests);
+        stop = true;
+        break;
+      }
       const auto xmt = proto::timestamp::from_bits(random_bits());
       auto packet = proto::make_client_request(xmt, o.version);
       std::optional<proto::timestamp> token;
@@ -321,6 +333,10 @@ struct probe_state {
 
 void finish_target(probe_state& st, std::size_t t) {
   if (st.on_done) st.on_done(t, st.reports[t]);
+  if (!st.options.keep_reports) {
+    st.reports[t] = {};
+    st.endpoints[t] = {};
+  }
 }
 
 asio::awaitable<void> resolve_target(probe_state& st, std::size_t t) {

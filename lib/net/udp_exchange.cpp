@@ -28,6 +28,9 @@ using std::chrono::system_clock;
 // Transmit timestamps of this many recent sends are kept.
 constexpr std::size_t max_tx_times = 16;
 
+// Calls of receive() past their deadline that may still return a queued datagram, in a row.
+constexpr unsigned max_reads_after_deadline = 64;
+
 std::error_code last_error() { return {errno, std::system_category()}; }
 
 proto::sys_nanoseconds now_ns() {
@@ -177,6 +180,14 @@ result<received_datagram> timestamping_socket::try_receive(std::span<std::uint8_
 
 asio::awaitable<result<received_datagram>> timestamping_socket::receive(
     std::span<std::uint8_t> buffer, std::chrono::steady_clock::time_point deadline) {
+  // Datagrams queued before the deadline are still handed out after it (we may have been busy
+  // elsewhere), but only so many: a peer that keeps the socket non-empty (a flood faster than
+  // we read) must not hold a caller that loops on receive() past its deadline.
+  if (std::chrono::steady_clock::now() < deadline) {
+    late_reads_ = 0;
+  } else if (++late_reads_ > max_reads_after_deadline) {
+    co_return std::make_error_code(std::errc::timed_out);
+  }
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
   for (bool last_look = false;; ) {
     // Epoll is edge-triggered and an async_wait is never speculative: always look before

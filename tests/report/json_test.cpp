@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "support/report_fixture.hpp"
 
@@ -202,4 +203,21 @@ TEST_CASE("target_json_line is one line with the schema and tool first") {
   CHECK(j.at("target") == "localhost:11124");
   CHECK(j.at("addresses").size() == 2);
   check_snake_case_keys(j, "$");
+}
+
+TEST_CASE("write_probe_json writes, piece by piece, exactly nlohmann's pretty print") {
+  // The pieces are one per target, indented by hand; they must join to what dumping the
+  // whole tree at once gives, byte for byte.
+  const auto r = test::fixture_report();
+  std::vector<std::string> pieces;
+  report::write_probe_json(r, {"ntpprobe", "0.1.0-test"},
+                           [&](const std::string& p) { pieces.push_back(p); });
+  std::string joined;
+  for (const auto& p : pieces) joined += p;
+  CHECK(pieces.size() == r.targets.size() + 2);
+  CHECK(joined == json::parse(joined).dump(2) + "\n");
+  CHECK(joined == report::probe_json(r, {"ntpprobe", "0.1.0-test"}));
+  report::probe_report empty;
+  const auto none = report::probe_json(empty, {"ntpprobe", "0.1.0-test"});
+  CHECK(none == json::parse(none).dump(2) + "\n");
 }
