@@ -120,7 +120,7 @@ constexpr scenario table[] = {
      .what = "root dispersion 65536 s (0xffffffff)",
      .change = [](packet& p) { p.root_dispersion = proto::short_duration::from_bits(0xffffffff); }},
     {.name = "reference_zero",
-     .what = "reference timestamp zero at stratum 2",
+     .what = "reference timestamp zero at stratum 2 (accepted: never synchronised)",
      .change = [](packet& p) { p.reference = {}; }},
     {.name = "reference_future",
      .what = "reference time an hour after T3",
