@@ -74,7 +74,7 @@ KISSES = [
 
 # Scenarios with a test method of their own below.
 SPECIAL = {"good", "silent", "duplicate", "replay", "extension_fields", "next_era",
-           "era_straddle", "late", "flood", "trickle"}
+           "era_straddle", "late", "flood", "trickle", "reference_zero"}
 
 ERA1_UNIX = 2085978496  # 2036-02-07T06:28:16Z
 NTP_UNIX_DELTA = 2208988800  # seconds from 1900 to 1970
