@@ -245,6 +245,16 @@ asio::awaitable<report::address_report> query(udp::endpoint server, const query_
     bool answered = false;
     for (unsigned attempt = 0; attempt <= o.retries && !answered && !stop; ++attempt) {
       co_await pace.wait_turn(server);
+      // Another query of this run (the same address under another name) may have drawn a
+      // kiss while this one waited for its turn: nothing more goes to that address.
+      if (const auto* code = pace.kiss_of(server)) {
+        transport = {error_kind::kiss,
+                     "no further requests sent: it sent kiss-o'-death " + *code +
+                         " earlier in this run",
+                     *code};
+        stop = true;
+        break;
+      }
       const auto xmt = proto::timestamp::from_bits(random_bits());
       auto packet = proto::make_client_request(xmt, o.version);
       std::optional<proto::timestamp> token;
