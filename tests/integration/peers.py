@@ -516,14 +516,20 @@ class Ntpd(_Server):
         wait_until(lambda: self.variables().get(name) == value, timeout, interval=0.2,
                    what=f"ntpd {name}={value}")
 
+    def counters(self, *commands):
+        """The statistics of ntpq commands such as `sysstats`, `authinfo`, `iostats`, read in
+        one ntpq run, as {label: count}: e.g. {"KoD responses": 3, "encryptions": 1, ...}.
+        Labels whose value ntpsec does not know (`?`) are left out."""
+        args = [arg for command in commands for arg in ("-c", command)]
+        return _ntpq_counters(self.ntpq(*args))
+
     def sysstats(self):
         """`ntpq -c sysstats` as {label: count since start}, e.g. {"KoD responses": 3, ...}."""
-        return _ntpq_counters(self.ntpq("-c", "sysstats"))
+        return self.counters("sysstats")
 
     def authinfo(self):
-        """`ntpq -c authinfo` as {label: count}, e.g. {"digest encryptions": 1, ...}; labels
-        whose value ntpsec does not know (`?`) are left out."""
-        return _ntpq_counters(self.ntpq("-c", "authinfo"))
+        """`ntpq -c authinfo` as {label: count}, e.g. {"digest encryptions": 1, ...}."""
+        return self.counters("authinfo")
 
     def mrulist(self):
         """`ntpq -n -c mrulist`: {client address: {"count", "drop", "mode", "version", "rport",
