@@ -109,7 +109,8 @@ struct candidate {
 };
 
 // The plugin's choice among addresses: synchronised ones, by stratum, then root dispersion,
-// then root delay. LI 3 and kisses are excluded; a pending leap second is not (see the man page).
+// then root delay. LI 3 and kisses are excluded; a pending leap second is not (nor is it by the
+// plugin 2.3.3, which discards only LI 3 and stratum 0).
 const candidate* choose(const std::vector<candidate>& all) {
   const candidate* best = nullptr;
   for (const auto& c : all) {
@@ -142,7 +143,11 @@ int check_ntp_time_main(int argc, char** argv) {
   if (const int rc = parse(argc, argv, o); rc >= 0) return rc;
   auto warn = report::parse_nagios_range(o.warn);
   auto crit = report::parse_nagios_range(o.crit);
-  if (!warn || !crit) return unknown("Range format incorrect");
+  if (!warn || !crit) {
+    // The plugin's set_thresholds() dies with the bare message: no program name, no newline.
+    std::printf("Range format incorrect");
+    return static_cast<int>(plugin_state::unknown);
+  }
   const long port = std::strtol(o.port.c_str(), nullptr, 10);
   if (port < 1 || port > 65535) return unknown("Invalid port - " + o.port, true);
   if (auto ec = forbid_clock_changes()) {
