@@ -6,9 +6,11 @@ seconds between receive and transmit, so that a test knows what a client must me
 answers at most `max_replies` requests and only for as long as it is open.
 
 In a test:  with Responder() as r: ... r.port, r.requests
-As a program (e.g. inside a network namespace):  python3 ntp_responder.py [--silent] [--leap N]
+As a program (e.g. inside a network namespace):
+    python3 ntp_responder.py [--silent] [--leap N] [--stratum N]
 prints {"port": N, "silent_port": M} on one line, serves until stdin closes (at most 60 s);
---leap N answers with leap indicator N (1: a leap second will be inserted).
+--leap N answers with leap indicator N (1: a leap second will be inserted), --stratum N with
+that stratum.
 """
 
 import json
@@ -50,9 +52,9 @@ def ntp_timestamp(unix_seconds):
     return (whole << 32) | int((seconds - whole) * 2**32)
 
 
-def make_reply(request, received, offset, hold, leap=0):
+def make_reply(request, received, offset, hold, leap=0, stratum=STRATUM):
     """The answer to one request datagram (None if it is not a client request), with leap
-    indicator `leap`."""
+    indicator `leap` and `stratum`."""
     if len(request) < HEADER.size:
         return None
     first, _, poll, _, _, _, _, _, _, _, transmit = HEADER.unpack_from(request)
@@ -63,7 +65,7 @@ def make_reply(request, received, offset, hold, leap=0):
         time.sleep(hold)
     t2 = received + offset
     t3 = time.time() + offset
-    return HEADER.pack((leap << 6) | (version << 3) | 4, STRATUM, poll, PRECISION,
+    return HEADER.pack((leap << 6) | (version << 3) | 4, stratum, poll, PRECISION,
                        ROOT_DELAY_UNITS, ROOT_DISPERSION_UNITS, REFID,
                        ntp_timestamp(t2 - REFERENCE_AGE), transmit, ntp_timestamp(t2),
                        ntp_timestamp(t3))
@@ -72,7 +74,8 @@ def make_reply(request, received, offset, hold, leap=0):
 class Responder:
     """Answers NTP requests on (host, 0) in a thread; `port` is where, `requests` how many came."""
 
-    def __init__(self, host="127.0.0.1", offset=0.0, hold=0.0, max_replies=50, leap=0):
+    def __init__(self, host="127.0.0.1", offset=0.0, hold=0.0, max_replies=50, leap=0,
+                 stratum=STRATUM):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         # T2 is the kernel's arrival time: the thread may wake up late on a busy machine.
@@ -82,6 +85,7 @@ class Responder:
         self.offset = offset
         self.hold = hold
         self.leap = leap
+        self.stratum = stratum
         self.max_replies = max_replies
         self.requests = 0
         self._stop = threading.Event()
@@ -103,7 +107,7 @@ class Responder:
             data, ancillary, _, peer = self.sock.recvmsg(2048, 64)
             received = kernel_time(ancillary) or time.time()
             self.requests += 1
-            reply = make_reply(data, received, self.offset, self.hold, self.leap)
+            reply = make_reply(data, received, self.offset, self.hold, self.leap, self.stratum)
             if reply:
                 self.sock.sendto(reply, peer)
 
@@ -115,15 +119,21 @@ class Responder:
         self.sock.close()
 
 
+def option_value(name, default):
+    """The word after `name` on the command line, or default."""
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main():
     """Serves on 127.0.0.1 until stdin closes; --silent also opens a socket that never reads;
-    --leap N sets the leap indicator of the answers."""
+    --leap N and --stratum N set those fields of the answers."""
     silent = None
-    leap = int(sys.argv[sys.argv.index("--leap") + 1]) if "--leap" in sys.argv else 0
+    leap = int(option_value("--leap", 0))
+    stratum = int(option_value("--stratum", STRATUM))
     if "--silent" in sys.argv:
         silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         silent.bind(("127.0.0.1", 0))
-    with Responder(leap=leap) as responder:
+    with Responder(leap=leap, stratum=stratum) as responder:
         ports = {"port": responder.port,
                  "silent_port": silent.getsockname()[1] if silent else None}
         print(json.dumps(ports), flush=True)
