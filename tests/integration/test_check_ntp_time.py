@@ -149,16 +149,38 @@ class CheckNtpTimeTest(unittest.TestCase):
 
     def test_family_options(self):
         """-4/-6 with a matching address are OK; with the other family's address both give up
-        with UNKNOWN (exit 3)."""
+        with the same UNKNOWN line (exit 3), which depends on whether -4/-6 came before -H."""
         for server, port_args in self.servers.items():
             with self.subTest(server=server):
                 self.assert_same_status(["-4", "-H", "127.0.0.1"] + port_args, "OK")
                 self.assert_same_status(["-6", "-H", "::1"] + port_args, "OK")
                 self.assert_same_status(["-H", "localhost", "-4"] + port_args, "OK")
-                for args in (["-6", "-H", "127.0.0.1"], ["-4", "-H", "::1"]):
+                for args in (["-6", "-H", "127.0.0.1"], ["-H", "127.0.0.1", "-6"],
+                             ["-4", "-H", "::1"], ["-H", "::1", "-4"]):
                     (theirs, _), (ours, _) = self.both(args + port_args)
-                    self.assertEqual((theirs.returncode, ours.returncode), (3, 3),
-                                     theirs.stdout + ours.stdout)
+                    self.assertEqual(theirs.returncode, 3, theirs.stdout)
+                    self.assertEqual((ours.returncode, ours.stdout),
+                                     (theirs.returncode, theirs.stdout))
+
+    def test_localhost_in_each_family_as_the_resolver_says(self):
+        """`localhost` with -6 before or after -H: whatever the system's resolver makes of it
+        (an answer, or an UNKNOWN line), both say the same."""
+        for args in (["-H", "localhost", "-6"], ["-6", "-H", "localhost"]):
+            with self.subTest(args=args):
+                (theirs, _), (ours, _) = self.both(args + ["-p", str(CHRONY_PORT)])
+                self.assertEqual(ours.returncode, theirs.returncode, theirs.stdout + ours.stdout)
+                if theirs.returncode == 3:
+                    self.assertEqual(ours.stdout, theirs.stdout)
+                else:
+                    self.assert_same_status(args + ["-p", str(CHRONY_PORT)], "OK")
+
+    def test_port_as_a_service_name(self):
+        """-p ntp is port 123 (getaddrinfo's service name), an unknown service the same
+        UNKNOWN line from both."""
+        self.assert_same_status(["-H", "127.0.0.1", "-p", "ntp"], "OK")
+        (theirs, _), (ours, _) = self.both(["-H", "127.0.0.1", "-p", "no-such-service"])
+        self.assertEqual(theirs.returncode, 3, theirs.stdout)
+        self.assertEqual((ours.returncode, ours.stdout), (theirs.returncode, theirs.stdout))
 
     def test_silent_server_and_closed_port_are_critical_within_the_timeout(self):
         """No answer at all (a socket that never reads, a port with nothing on it): the same
