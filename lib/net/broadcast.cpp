@@ -107,9 +107,22 @@ asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
     a.samples.push_back(heard(*p, *d, o.assumed_delay));
     ++taken;
   }
+  // A sender of nothing but ignored datagrams (a stray answer or request on the port) is no
+  // broadcaster we heard: it is left out rather than reported as a server that failed.
+  std::string stray;
+  std::erase_if(t.addresses, [&](const report::address_report& a) {
+    if (!a.samples.empty()) return false;
+    for (const auto& i : a.ignored) {
+      stray += (stray.empty() ? "" : ", ") + std::to_string(i.count) + " " + i.reason;
+    }
+    return true;
+  });
   for (auto& a : t.addresses) report::conclude(a, {});
   if (t.addresses.empty()) {
-    t.error = {error_kind::timeout, "no broadcast heard within " + seconds_text(o.duration), {}};
+    t.error = {error_kind::timeout,
+               "no broadcast heard within " + seconds_text(o.duration) +
+                   (stray.empty() ? "" : " (ignored: " + stray + ")"),
+               {}};
   }
   co_return t;
 }

@@ -129,6 +129,11 @@ judged judge_address(const target_report& t, const address_report& a, const plug
     j.state = worse(j.state, plugin_state::warning);
     j.problems.push_back(std::string("leap second pending (") + std::string(leap_name(leap)) + ")");
   }
+  // A kiss that came after good answers: the server still told us to go away or slow down.
+  if (a.error.kind == error_kind::kiss) {
+    j.state = plugin_state::critical;
+    j.problems.push_back(a.error.message);
+  }
   return j;
 }
 

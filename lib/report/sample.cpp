@@ -130,6 +130,8 @@ void conclude(address_report& a, error_info transport) {
   }
   if (kiss) {
     a.error = judge_last(*kiss);
+  } else if (transport.kind == error_kind::kiss) {
+    a.error = transport;  // the address kissed another query of the run
   } else if (a.selected) {
     a.error = {};
   } else if (!a.samples.empty()) {

@@ -65,6 +65,18 @@ TEST_CASE("conclude: a kiss makes the address fail even beside a good sample") {
   CHECK_FALSE(a.ok());
 }
 
+TEST_CASE("conclude: a kiss drawn by another query of the run fails the address too") {
+  // The same address under two names: one query's good sample, then the other query's kiss
+  // stopped this one before its next request (integration test_kod.py).
+  address_report a;
+  a.samples = {make(proto::verdict::ok, 0, 100)};
+  conclude(a, {error_kind::kiss, "no further requests sent: it sent kiss-o'-death RATE", "RATE"});
+  CHECK(a.error.kind == error_kind::kiss);
+  CHECK(a.error.kiss_code == "RATE");
+  CHECK_FALSE(a.ok());
+  REQUIRE(a.selected.has_value());
+}
+
 TEST_CASE("conclude names why the last sample failed when none is ok") {
   address_report unsync16;
   unsync16.samples = {make(proto::verdict::unsynchronised, 0, 0)};

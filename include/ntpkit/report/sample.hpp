@@ -132,7 +132,9 @@ struct probe_report {
 NTPKIT_API std::string_view auth_status(const address_report& a) noexcept;
 
 /// Fills `selected`, `jitter` and `error` of an address from its samples and the way its
-/// exchange ended (`transport` holds a timeout or unreachable error, or none).
+/// exchange ended (`transport` holds a timeout or unreachable error, the kiss another query of
+/// the run drew from the same address, or none). A kiss makes the address fail even after
+/// good samples.
 NTPKIT_API void conclude(address_report& a, error_info transport);
 
 }  // namespace ntpkit::report
