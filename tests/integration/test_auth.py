@@ -213,7 +213,7 @@ class AuthTest(unittest.TestCase):
                 verbose = probe.run_probe(["-v"] + args, self.ns.run)
                 (block,) = probe.parse_verbose(verbose.stdout)
                 self.assertEqual(block["fields"]["authentication"],
-                                 f"{detail}: reply authenticated")
+                                 f"{detail}: authenticated")
                 self.assertEqual(block["fields"]["mac"].split(",")[0], f"key {key_id}")
 
     def wrong_key_files(self):
