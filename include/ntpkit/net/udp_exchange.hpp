@@ -84,6 +84,7 @@ class NTPKIT_API timestamping_socket {
   bool tx_kernel_ = false;
   std::uint32_t next_id_ = 0;
   unsigned late_reads_ = 0;  // receive() calls past their deadline, in a row
+  unsigned reads_ = 0;       // receive() calls, to let other coroutines run under a flood
   std::vector<std::pair<std::uint32_t, proto::sys_nanoseconds>> tx_times_;
   std::error_code icmp_error_;
 };
