@@ -147,10 +147,13 @@ TEST_CASE("probe_blocking closes every socket it opens: answered, unreachable, t
     loopback_socket gone;  // bound and closed: requests to it draw ICMP port unreachable
     closed_port = gone.port;
   }
+  // Few requests to the closed port: the kernel answers port unreachable out of a global ICMP
+  // budget (net.ipv4.icmp_msgs_burst, 50 by default, shared with every test running at the
+  // same time), and a request it does not answer times out instead.
   std::vector<net::target> targets;
   for (int i = 0; i < 100; ++i) {
     targets.push_back(loopback_target(server.port()));
-    targets.push_back(loopback_target(closed_port));
+    if (i % 5 == 0) targets.push_back(loopback_target(closed_port));
     targets.push_back(loopback_target(silent.port));
   }
   net::probe_options options;
@@ -162,8 +165,9 @@ TEST_CASE("probe_blocking closes every socket it opens: answered, unreachable, t
     const auto reports = net::probe_blocking(targets, options);
     CHECK(open_descriptors() == before);
     CHECK(count_errors(reports, report::error_kind::none) == 100);
-    CHECK(count_errors(reports, report::error_kind::unreachable) == 100);
-    CHECK(count_errors(reports, report::error_kind::timeout) == 100);
+    const auto unreachable = count_errors(reports, report::error_kind::unreachable);
+    CHECK(unreachable > 0);
+    CHECK(unreachable + count_errors(reports, report::error_kind::timeout) == 120);
   }
 }
 
