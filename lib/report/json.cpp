@@ -162,8 +162,9 @@ std::string indented(const std::string& text, const std::string& prefix) {
 }  // namespace
 
 void write_probe_json(const probe_report& r, const json_meta& meta, const json_sink& write) {
-  std::size_t addresses = 0, ok = 0;
+  std::size_t addresses = 0, ok = 0, targets_ok = 0;
   for (const auto& t : r.targets) {
+    targets_ok += t.ok() ? 1 : 0;
     for (const auto& a : t.addresses) {
       ++addresses;
       ok += a.ok() ? 1 : 0;
@@ -176,6 +177,8 @@ void write_probe_json(const probe_report& r, const json_meta& meta, const json_s
                    {"ok", r.ok()},
                    {"summary",
                     {{"targets", r.targets.size()},
+                     {"targets_ok", targets_ok},
+                     {"targets_failed", r.targets.size() - targets_ok},
                      {"addresses", addresses},
                      {"addresses_ok", ok},
                      {"addresses_failed", addresses - ok}}},

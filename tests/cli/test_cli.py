@@ -196,7 +196,8 @@ class FailingTargetsTest(unittest.TestCase):
         doc = json.loads(result.stdout)
         self.assertIsInstance(doc["schema"], int)
         self.assertFalse(doc["ok"])
-        self.assertEqual(doc["summary"], {"targets": 5, "addresses": 5, "addresses_ok": 2,
+        self.assertEqual(doc["summary"], {"targets": 5, "targets_ok": 2, "targets_failed": 3,
+                                          "addresses": 5, "addresses_ok": 2,
                                           "addresses_failed": 3})
         self.assertEqual([t["target"] for t in doc["targets"]], [self.targets[n] for n in names])
         for name, target in zip(names, doc["targets"]):

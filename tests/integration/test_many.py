@@ -73,7 +73,8 @@ class ManyTargetsTest(unittest.TestCase):
         """One document: every target in order, each with its one address answered."""
         doc = json.loads(stdout)
         self.assertTrue(doc["ok"])
-        self.assertEqual(doc["summary"], {"targets": COUNT, "addresses": COUNT,
+        self.assertEqual(doc["summary"], {"targets": COUNT, "targets_ok": COUNT,
+                                          "targets_failed": 0, "addresses": COUNT,
                                           "addresses_ok": COUNT, "addresses_failed": 0})
         self.assertEqual([t["target"] for t in doc["targets"]], self.targets)
         for target in doc["targets"]:

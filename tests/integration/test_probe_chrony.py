@@ -108,7 +108,8 @@ class ProbeChronydTest(unittest.TestCase):
                 before, doc, after = self.snapshot(server, lambda: self.probe_json(*targets))
                 says = chrony_says(before, after, PLAUSIBLE_PRECISION)
                 self.assertTrue(doc["ok"])
-                self.assertEqual(doc["summary"], {"targets": 2, "addresses": 2,
+                self.assertEqual(doc["summary"], {"targets": 2, "targets_ok": 2,
+                                                  "targets_failed": 0, "addresses": 2,
                                                   "addresses_ok": 2, "addresses_failed": 0})
                 self.assertEqual([t["target"] for t in doc["targets"]], targets)
                 for target, (address, family) in zip(doc["targets"],

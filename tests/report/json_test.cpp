@@ -59,6 +59,8 @@ TEST_CASE("probe_json: top level has the schema version, tool, start time and su
   CHECK(j.at("ok") == false);
   const auto& s = j.at("summary");
   CHECK(s.at("targets") == 3);
+  CHECK(s.at("targets_ok") == 1);  // the unresolved name fails as a target, not as an address
+  CHECK(s.at("targets_failed") == 2);
   CHECK(s.at("addresses") == 3);
   CHECK(s.at("addresses_ok") == 1);
   CHECK(s.at("addresses_failed") == 2);
