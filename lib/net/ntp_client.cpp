@@ -329,9 +329,11 @@ struct probe_state {
   std::size_t next_target = 0;
   std::size_t workers_left = 0;
   std::exception_ptr failure;
+  report::ipv6_refid_table refids;  // the candidates and every IPv6 address resolved so far
 };
 
 void finish_target(probe_state& st, std::size_t t) {
+  report::match_ipv6_refids(st.reports[t], st.refids);
   if (st.on_done) st.on_done(t, st.reports[t]);
   if (!st.options.keep_reports) {
     st.reports[t] = {};
@@ -349,6 +351,9 @@ asio::awaitable<void> resolve_target(probe_state& st, std::size_t t) {
     co_return;
   }
   st.endpoints[t] = std::move(*eps);
+  for (const auto& e : st.endpoints[t]) {
+    if (e.address().is_v6()) report::add_ipv6_refid(st.refids, e.address().to_string());
+  }
   st.remaining[t] = st.endpoints[t].size();
   r.addresses.resize(st.endpoints[t].size());
   for (std::size_t i = 0; i < st.endpoints[t].size(); ++i) st.jobs.emplace_back(t, i);
@@ -385,7 +390,12 @@ asio::awaitable<std::vector<report::target_report>> probe(std::vector<target> ta
                  .jobs = {},
                  .next_target = 0,
                  .workers_left = 0,
-                 .failure = nullptr};
+                 .failure = nullptr,
+                 .refids = {}};
+  for (const auto& c : options.refid_candidates) report::add_ipv6_refid(st.refids, c);
+  // Numeric targets are known now; names join the table as they resolve. Text output, written
+  // as each target completes, sees the names resolved by then.
+  for (const auto& t : st.targets) report::add_ipv6_refid(st.refids, t.host);
   const auto n = st.targets.size();
   st.reports.resize(n);
   st.endpoints.resize(n);
@@ -407,6 +417,9 @@ asio::awaitable<std::vector<report::target_report>> probe(std::vector<target> ta
   }
   if (st.workers_left > 0) co_await all_done.async_wait(use_tuple);
   if (st.failure) std::rethrow_exception(st.failure);
+  // Targets finished early saw only the addresses resolved by then; the kept reports now see
+  // every one.
+  for (auto& r : st.reports) report::match_ipv6_refids(r, st.refids);
   co_return std::move(st.reports);
 }
 

@@ -29,8 +29,9 @@ ordered_json error_json(const error_info& e) {
   return j;
 }
 
-ordered_json refid_json(const proto::packet& p) {
-  const auto info = proto::decode_refid(p.refid, p.stratum);
+ordered_json refid_json(const sample& s) {
+  const auto& p = s.reply;
+  const auto info = describe_refid(s);
   ordered_json j{{"raw", refid_hex(p.refid)},
                  {"text", info.text},
                  {"kind", refid_kind_name(info.kind)}};
@@ -51,7 +52,7 @@ ordered_json server_json(const sample& s) {
           {"precision_seconds", secs(proto::duration::from_log2(p.precision))},
           {"root_delay", secs(p.root_delay.to_duration())},
           {"root_dispersion", secs(p.root_dispersion.to_duration())},
-          {"refid", refid_json(p)},
+          {"refid", refid_json(s)},
           {"reference_time", server_time_json(p.reference, s.t1_date)},
           {"extension_fields", p.extensions.size()},
           {"mac", p.mac ? ordered_json{{"key_id", p.mac->key_id},

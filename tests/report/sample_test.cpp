@@ -204,3 +204,35 @@ TEST_CASE("auth_status: from the reasons replies were refused, in a fixed order"
   report::conclude(a, {});
   CHECK(report::auth_status(a) == "authenticated");
 }
+
+// RFC 5905 §7.3: a server synchronised to an IPv6 upstream sends the first 32 bits of the MD5
+// of that address as its refid. Only a known candidate tells it from an IPv4 address.
+TEST_CASE("match_ipv6_refids names the IPv6 upstream whose hash the refid is") {
+  report::target_report t;
+  auto& a = t.addresses.emplace_back();
+  a.samples.push_back(test::good_sample());  // stratum 2
+  std::array<std::uint8_t, 16> loopback{};
+  loopback[15] = 1;
+  a.samples[0].reply.refid = proto::refid_of_ipv6(std::span<const std::uint8_t, 16>(loopback));
+
+  report::ipv6_refid_table table;
+  CHECK(!report::add_ipv6_refid(table, "192.0.2.1"));
+  CHECK(!report::add_ipv6_refid(table, "not an address"));
+  CHECK(report::add_ipv6_refid(table, "2001:db8::1"));
+  report::match_ipv6_refids(t, table);
+  CHECK(a.samples[0].refid_ipv6.empty());
+  CHECK(report::describe_refid(a.samples[0]).kind == proto::refid_kind::ipv4);
+
+  CHECK(report::add_ipv6_refid(table, "::1"));
+  report::match_ipv6_refids(t, table);
+  CHECK(a.samples[0].refid_ipv6 == "::1");
+  const auto info = report::describe_refid(a.samples[0]);
+  CHECK(info.kind == proto::refid_kind::ipv6_hash);
+  CHECK(info.text == "::1");
+
+  // Stratum 1 refids are source names, never hashes.
+  a.samples[0].refid_ipv6.clear();
+  a.samples[0].reply.stratum = 1;
+  report::match_ipv6_refids(t, table);
+  CHECK(a.samples[0].refid_ipv6.empty());
+}
