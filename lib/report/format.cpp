@@ -16,17 +16,24 @@ std::string ntp_hex(proto::timestamp ts) {
 
 std::string iso8601(proto::sys_nanoseconds t, int decimals) {
   using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const auto in_day = t - day;
-  const auto h = duration_cast<hours>(in_day);
-  const auto m = duration_cast<minutes>(in_day - h);
-  const auto s = duration_cast<std::chrono::seconds>(in_day - h - m);
-  const auto ns = (in_day - h - m - s).count();
+  // Split into days and nanoseconds of the day by integer division: floor<days>(t) converts
+  // the day back to nanoseconds, which overflows within a day of the lower limit of
+  // sys_nanoseconds, where date::to_sys_time saturates.
+  constexpr std::int64_t ns_per_day = 86'400'000'000'000;
+  std::int64_t day = t.time_since_epoch().count() / ns_per_day;
+  std::int64_t in_day = t.time_since_epoch().count() % ns_per_day;
+  if (in_day < 0) {
+    in_day += ns_per_day;
+    --day;
+  }
+  const year_month_day ymd{sys_days{days{day}}};
+  const auto h = in_day / 3'600'000'000'000;
+  const auto m = in_day / 60'000'000'000 % 60;
+  const auto s = in_day / 1'000'000'000 % 60;
+  const auto ns = in_day % 1'000'000'000;
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()),
-                        unsigned(ymd.month()), unsigned(ymd.day()), int(h.count()),
-                        int(m.count()), int(s.count()));
+                        unsigned(ymd.month()), unsigned(ymd.day()), int(h), int(m), int(s));
   if (decimals > 0) {
     char frac[16];
     std::snprintf(frac, sizeof frac, "%09lld", static_cast<long long>(ns));
