@@ -193,7 +193,7 @@ def cmd_replies(args):
         t1 = requests.pop((client, payload[24:32]), None)
         if t1 is None:
             continue
-        flags = (kept % 4) << 5  # 0 to 3 extra samples
+        flags = (kept % 4) << 5  # a second sample or not; kernel or user timestamps
         what = describe(payload)
         if args.verified_mac and 'mac' in what and 'auth' not in what:
             flags |= 0x04
@@ -298,7 +298,9 @@ def synthetic_replies():
     out = []
     ok = header(**SERVER)
     out.append(('ok', client_prefix(t1, t1 + 0.004, org) + ok))
-    out.append(('ok-3-samples', client_prefix(t1, t1 + 0.004, org, flags=0x60) + ok))
+    out.append(('ok-2-samples', client_prefix(t1, t1 + 0.004, org, flags=0x20) + ok))
+    out.append(('ok-2-samples-kernel-second-better',
+                client_prefix(t1, t1 + 0.004, org, flags=0x60, spacing=0xff00) + ok))
     out.append(('wrong-origin', client_prefix(t1, t1 + 0.004, org ^ 1) + ok))
     out.append(('from-elsewhere', client_prefix(t1, t1 + 0.004, org, flags=0x03) + ok))
     out.append(('mac-failed', client_prefix(t1, t1 + 0.004, org, flags=0x08) +
