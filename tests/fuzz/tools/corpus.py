@@ -95,6 +95,8 @@ def describe(payload):
     """Short words for what a payload holds: extension fields, MAC size."""
     if len(payload) < HEADER:
         return 'short'
+    if payload[0] & 7 in (6, 7):
+        return 'control' if payload[0] & 7 == 6 else 'private'
     version = (payload[0] >> 3) & 7
     words = []
     at = HEADER
