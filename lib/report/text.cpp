@@ -34,8 +34,12 @@ std::string summary_line(const target_report& t, const address_report& a) {
   std::string line;
   if (a.ok()) {
     const auto& b = a.best();
-    const auto server_now = b.t4_date.to_sys_time() +
-                            std::chrono::nanoseconds(b.measured.offset.to_ns());
+    // The server's clock at T4, as a date: T4 + offset in wire arithmetic, placed in the era
+    // nearest T4 (exact, since |offset| < 2^31 s), so that the conversion to system time
+    // saturates instead of overflowing a time_point near its limits.
+    const auto server_now =
+        proto::resolve_near(b.t4_date.to_timestamp() + b.measured.offset, b.t4_date)
+            .to_sys_time();
     const double error = proto::root_distance(b.reply, b.measured, a.jitter).to_seconds();
     line = iso8601(server_now, 6) + "  " + where(t, a) + "  offset " +
            signed_seconds(b.measured.offset.to_seconds()) + " ±" + seconds(error, 6) +
