@@ -17,6 +17,7 @@ complete -c ntpprobe -l ntp-version -x -a '1 2 3 4' -d 'NTP version of the reque
 complete -c ntpprobe -l concurrency -x -d 'addresses queried at once'
 complete -c ntpprobe -s a -l key -x -d 'sign requests with key ID'
 complete -c ntpprobe -s k -l keyfile -r -F -d 'key file (ntp.keys or chrony.keys)'
+complete -c ntpprobe -l upstream -x -d 'IPv6 address whose refid hash to recognise'
 complete -c ntpprobe -l mac-length -x -a 'full 20' -d 'digest length for long digests'
 complete -c ntpprobe -s j -l json -d 'write one JSON document'
 complete -c ntpprobe -l json-lines -d 'write one JSON object per target and line'

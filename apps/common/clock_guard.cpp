@@ -13,6 +13,10 @@
 namespace ntpkit::apps {
 namespace {
 
+// Bit 30 of a system call number selects the x32 ABI on x86_64 (__X32_SYSCALL_BIT); no
+// other architecture has numbers that high.
+constexpr unsigned x32_syscall_bit = 0x40000000;
+
 #if defined(__x86_64__)
 constexpr unsigned this_arch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
@@ -37,6 +41,9 @@ std::error_code forbid_clock_changes() noexcept {
       {BPF_JMP | BPF_JEQ | BPF_K, 1, 0, this_arch},
       stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),  // a foreign ABI: refuse outright
       stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      // x32 calls share AUDIT_ARCH_X86_64 and differ only by this bit in the number, so they
+      // would pass the comparisons below: refuse them all (we never make one).
+      {BPF_JMP | BPF_JGE | BPF_K, 5, 0, x32_syscall_bit},
       jump_if(__NR_settimeofday, 4),
       jump_if(__NR_clock_settime, 3),
       jump_if(__NR_adjtimex, 2),

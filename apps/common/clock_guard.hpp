@@ -8,7 +8,8 @@
 namespace ntpkit::apps {
 
 /// Installs the filter for this process and its future threads and children: settimeofday,
-/// clock_settime, adjtimex and clock_adjtime (and so adjtime and ntp_adjtime) fail with EPERM.
+/// clock_settime, adjtimex and clock_adjtime (and so adjtime and ntp_adjtime) fail with EPERM,
+/// and so does every x32-ABI call on x86_64, whose numbers would otherwise slip past the list.
 /// Returns the error when the kernel refuses the filter.
 std::error_code forbid_clock_changes() noexcept;
 

@@ -1,6 +1,9 @@
 #include "check_ntp_time.hpp"
 
 #include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cfloat>
@@ -36,6 +39,36 @@ struct compat_options {
   int timeout_s = 10;
   int verbose = 0;
 };
+
+// getaddrinfo() as the plugin calls it: only the family for its is_host() check (service
+// null), UDP datagrams and the port for the real lookup. 0 or an EAI_* code; `port` gets the
+// first address's port when a service is given.
+int lookup(const std::string& host, const char* service, net::family f, long* port = nullptr) {
+  addrinfo hints{};
+  hints.ai_family = f == net::family::ipv4   ? AF_INET
+                    : f == net::family::ipv6 ? AF_INET6
+                                             : AF_UNSPEC;
+  if (service) {
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_protocol = IPPROTO_UDP;
+  }
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), service, &hints, &res);
+  if (rc != 0) return rc;
+  if (port && res->ai_addr->sa_family == AF_INET) {
+    *port = ntohs(reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_port);
+  } else if (port && res->ai_addr->sa_family == AF_INET6) {
+    *port = ntohs(reinterpret_cast<const sockaddr_in6*>(res->ai_addr)->sin6_port);
+  }
+  ::freeaddrinfo(res);
+  return 0;
+}
+
+// The plugin's message when its lookup of host and port fails (exit 3).
+int lookup_failed(const std::string& host, int rc) {
+  std::printf("error getting address for %s: %s\n", host.c_str(), ::gai_strerror(rc));
+  return static_cast<int>(plugin_state::unknown);
+}
 
 int unknown(const std::string& message, bool with_usage = false) {
   std::printf("check_ntp_time: %s\n%s", message.c_str(), with_usage ? usage_line : "");
@@ -90,7 +123,13 @@ int parse(int argc, char** argv, compat_options& o) {
       case 'q': o.quiet = true; break;
       case 'w': o.warn = optarg; break;
       case 'c': o.crit = optarg; break;
-      case 'H': o.host = optarg; break;
+      case 'H':
+        // The plugin's is_host(): resolvable in the family chosen so far (-4/-6 before -H).
+        if (lookup(optarg, nullptr, o.family) != 0) {
+          return unknown(std::string("Invalid hostname/address - ") + optarg, true);
+        }
+        o.host = optarg;
+        break;
       case 'p': o.port = optarg; break;
       case 't': o.timeout_s = std::atoi(optarg); break;
       case 'o': o.time_offset = optarg ? std::atoi(optarg) : 0; break;
@@ -109,7 +148,8 @@ struct candidate {
 };
 
 // The plugin's choice among addresses: synchronised ones, by stratum, then root dispersion,
-// then root delay. LI 3 and kisses are excluded; a pending leap second is not (see the man page).
+// then root delay. LI 3 and kisses are excluded; a pending leap second is not (nor is it by the
+// plugin 2.3.3, which discards only LI 3 and stratum 0).
 const candidate* choose(const std::vector<candidate>& all) {
   const candidate* best = nullptr;
   for (const auto& c : all) {
@@ -142,9 +182,21 @@ int check_ntp_time_main(int argc, char** argv) {
   if (const int rc = parse(argc, argv, o); rc >= 0) return rc;
   auto warn = report::parse_nagios_range(o.warn);
   auto crit = report::parse_nagios_range(o.crit);
-  if (!warn || !crit) return unknown("Range format incorrect");
-  const long port = std::strtol(o.port.c_str(), nullptr, 10);
-  if (port < 1 || port > 65535) return unknown("Invalid port - " + o.port, true);
+  if (!warn || !crit) {
+    // The plugin's set_thresholds() dies with the bare message: no program name, no newline.
+    std::printf("Range format incorrect");
+    return static_cast<int>(plugin_state::unknown);
+  }
+  char* end = nullptr;
+  long port = std::strtol(o.port.c_str(), &end, 10);
+  if (*end != '\0' || port < 1 || port > 65535) {
+    // Not a port number: the plugin hands it to getaddrinfo() as a service name ("ntp").
+    port = 0;
+    if (const int rc = lookup(o.host, o.port.c_str(), o.family, &port); rc != 0) {
+      return lookup_failed(o.host, rc);
+    }
+    if (port < 1 || port > 65535) return unknown("Invalid port - " + o.port, true);
+  }
   if (auto ec = forbid_clock_changes()) {
     std::fprintf(stderr, "check_ntp_time: warning: cannot forbid clock changes: %s\n",
                  ec.message().c_str());
@@ -159,7 +211,14 @@ int check_ntp_time_main(int argc, char** argv) {
   auto reports = net::probe_blocking({t}, opt);
   const auto& tr = reports.front();
   if (o.verbose) write_out(report::target_text(tr, true));
-  if (tr.error) return unknown("Invalid hostname/address - " + o.host, true);
+  if (tr.error) {
+    // The host passed is_host() but has no address in the family asked for (-6 with an IPv4
+    // address, a name with only an IPv4 address): the plugin's getaddrinfo() error.
+    if (const int rc = lookup(o.host, o.port.c_str(), o.family); rc != 0) {
+      return lookup_failed(o.host, rc);
+    }
+    return unknown("Invalid hostname/address - " + o.host, true);
+  }
 
   std::vector<candidate> usable;
   bool answered = false;

@@ -67,17 +67,21 @@ int main(int argc, char** argv) {
   report::probe_report r;
   r.started = apps::now_date();
   apps::ordered_printer printer(cli.verbose);
-  net::target_done on_done;
-  if (cli.json_lines) {
-    on_done = [&](std::size_t, const report::target_report& t) {
+  bool all_ok = true;
+  const net::target_done on_done = [&](std::size_t i, const report::target_report& t) {
+    all_ok = all_ok && t.ok();
+    if (cli.json_lines) {
       apps::write_out(report::target_json_line(t, meta));
-    };
-  } else if (!cli.json && !cli.plugin.enabled && !cli.prometheus) {
-    on_done = [&](std::size_t i, const report::target_report& t) { printer.done(i, t); };
-  }
+    } else if (!cli.json && !cli.plugin.enabled && !cli.prometheus) {
+      printer.done(i, t);
+    }
+  };
+  // Text and JSON lines are written as each target completes; JSON, Prometheus and the plugin
+  // need every report at the end, so the others let the library release each once written.
+  p.options.keep_reports = cli.json || cli.plugin.enabled || cli.prometheus;
   if (p.broadcast) {
     r.targets.push_back(net::listen_broadcast_blocking(*p.broadcast));
-    if (on_done) on_done(0, r.targets.front());
+    on_done(0, r.targets.front());
   } else {
     r.targets = net::probe_blocking(std::move(p.targets), p.options, on_done);
   }
@@ -87,7 +91,7 @@ int main(int argc, char** argv) {
     apps::write_out(verdict.line);
     return static_cast<int>(verdict.state);
   }
-  if (cli.json) apps::write_out(report::probe_json(r, meta));
+  if (cli.json) report::write_probe_json(r, meta, apps::write_out);
   if (cli.prometheus) apps::write_out(report::probe_prometheus(r, {"ntpprobe", version_string}));
-  return r.ok() ? apps::exit_code::ok : apps::exit_code::failed;
+  return all_ok ? apps::exit_code::ok : apps::exit_code::failed;
 }

@@ -178,6 +178,12 @@ void add_probe_options(CLI::App& app, probe_cli& o, bool only_servers) {
       ->check(CLI::IsMember({"full", "20"}).description(""))
       ->type_name("full|20");
   CLI::App& output = option_group(app, "Output");
+  output.add_option("--upstream", o.upstreams,
+                    "an IPv6 address servers may be synchronised to: a refid that is its hash "
+                    "is shown as this address (every IPv6 address the run resolves counts "
+                    "too); repeatable")
+      ->allow_extra_args(false)
+      ->type_name("IPV6");
   auto* json = output.add_flag("-j,--json", o.json, "write one JSON document on stdout");
   auto* lines = output.add_flag("--json-lines", o.json_lines,
                              "write one JSON object per target and line, as each completes");
@@ -303,6 +309,12 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
                                 : o.ipv6 ? net::family::ipv6
                                          : net::family::any;
   plan.options.concurrency = static_cast<std::size_t>(o.concurrency);
+  for (const auto& u : o.upstreams) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(u, ec);
+    if (ec) return "--upstream: '" + u + "' is not an IPv6 address";
+  }
+  plan.options.refid_candidates = o.upstreams;
   std::vector<std::string> specs = o.servers;
   if (!o.server_file.empty()) {
     auto listed = read_server_file(o.server_file);

@@ -43,6 +43,7 @@ struct probe_cli {
   bool interleaved = false;
   int ntp_version = 4;
   int concurrency = 0;
+  std::vector<std::string> upstreams;
   bool json = false;
   bool json_lines = false;
   bool prometheus = false;

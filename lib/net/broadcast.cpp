@@ -17,16 +17,23 @@ namespace {
 
 using report::error_kind;
 
-report::address_report& sender(report::target_report& t, const udp::endpoint& from) {
+// What one listening run keeps, whatever a peer sends: every well-formed packet is a sample
+// and every source port another sender, so without bounds a flood grows memory without end.
+constexpr std::size_t max_senders = 1024;
+constexpr std::size_t max_samples_per_sender = 1000;  // --samples' ceiling
+
+// The report of `from`, made on its first packet; nullptr when max_senders are known already.
+report::address_report* sender(report::target_report& t, const udp::endpoint& from) {
   const auto address = from.address().to_string();
   for (auto& a : t.addresses) {
-    if (a.address == address && a.port == from.port()) return a;
+    if (a.address == address && a.port == from.port()) return &a;
   }
+  if (t.addresses.size() >= max_senders) return nullptr;
   auto& a = t.addresses.emplace_back();
   a.address = address;
   a.port = from.port();
   a.ipv6 = from.address().is_v6();
-  return a;
+  return &a;
 }
 
 report::sample heard(const proto::packet& p, const received_datagram& d,
@@ -81,7 +88,9 @@ asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
             o.only_from.end()) {
       continue;
     }
-    auto& a = sender(t, d->from);
+    auto* known = sender(t, d->from);
+    if (!known) continue;  // more senders than we keep: a flood of source ports
+    auto& a = *known;
     auto p = proto::parse_packet(std::span(buf.data(), d->size));
     if (d->truncated || !p) {
       a.ignore(d->truncated ? "oversized" : "malformed");
@@ -91,12 +100,29 @@ asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
       a.ignore("mode");
       continue;
     }
+    if (a.samples.size() >= max_samples_per_sender) {
+      a.ignore("over_limit");
+      continue;
+    }
     a.samples.push_back(heard(*p, *d, o.assumed_delay));
     ++taken;
   }
+  // A sender of nothing but ignored datagrams (a stray answer or request on the port) is no
+  // broadcaster we heard: it is left out rather than reported as a server that failed.
+  std::string stray;
+  std::erase_if(t.addresses, [&](const report::address_report& a) {
+    if (!a.samples.empty()) return false;
+    for (const auto& i : a.ignored) {
+      stray += (stray.empty() ? "" : ", ") + std::to_string(i.count) + " " + i.reason;
+    }
+    return true;
+  });
   for (auto& a : t.addresses) report::conclude(a, {});
   if (t.addresses.empty()) {
-    t.error = {error_kind::timeout, "no broadcast heard within " + seconds_text(o.duration), {}};
+    t.error = {error_kind::timeout,
+               "no broadcast heard within " + seconds_text(o.duration) +
+                   (stray.empty() ? "" : " (ignored: " + stray + ")"),
+               {}};
   }
   co_return t;
 }

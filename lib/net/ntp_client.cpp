@@ -79,6 +79,14 @@ struct exchange_record {
   std::uint32_t attempt = 0;
 };
 
+// The error of a query that stops because its address kissed another query of this run.
+error_info kissed_earlier(const std::string& code, std::uint32_t requests_sent) {
+  return {error_kind::kiss,
+          std::string(requests_sent == 0 ? "not queried" : "no further requests") +
+              ": it sent kiss-o'-death " + code + " earlier in this run",
+          code};
+}
+
 // One request on the wire, remembered until the end of the address's queries so that late
 // answers are still taken and replays are recognised.
 struct outstanding {
@@ -274,9 +282,7 @@ asio::awaitable<report::address_report> query_on(udp::endpoint server, const que
   a.port = server.port();
   a.ipv6 = server.address().is_v6();
   if (const auto* code = pace.kiss_of(server)) {
-    report::conclude(a, {error_kind::kiss,
-                         "not queried: it sent kiss-o'-death " + *code + " earlier in this run",
-                         *code});
+    report::conclude(a, kissed_earlier(*code, 0));
     co_return a;
   }
   std::vector<udp::endpoint> earlier;  // servers asked before on a reused socket
@@ -299,6 +305,12 @@ asio::awaitable<report::address_report> query_on(udp::endpoint server, const que
     bool answered = false;
     for (unsigned attempt = 0; attempt <= o.retries && !answered && !stop; ++attempt) {
       co_await pace.wait_turn(server);
+      // Another query to this address may have been kissed while we waited for our turn.
+      if (const auto* code = pace.kiss_of(server)) {
+        transport = kissed_earlier(*code, a.requests);
+        stop = true;
+        break;
+      }
       const auto xmt = proto::timestamp::from_bits(random_bits());
       auto packet = proto::make_client_request(xmt, o.version);
       std::optional<proto::timestamp> token;
@@ -389,10 +401,16 @@ struct probe_state {
   std::size_t next_target = 0;
   std::size_t workers_left = 0;
   std::exception_ptr failure;
+  report::ipv6_refid_table refids;  // the candidates and every IPv6 address resolved so far
 };
 
 void finish_target(probe_state& st, std::size_t t) {
+  report::match_ipv6_refids(st.reports[t], st.refids);
   if (st.on_done) st.on_done(t, st.reports[t]);
+  if (!st.options.keep_reports) {
+    st.reports[t] = {};
+    st.endpoints[t] = {};
+  }
 }
 
 asio::awaitable<void> resolve_target(probe_state& st, std::size_t t) {
@@ -405,6 +423,9 @@ asio::awaitable<void> resolve_target(probe_state& st, std::size_t t) {
     co_return;
   }
   st.endpoints[t] = std::move(*eps);
+  for (const auto& e : st.endpoints[t]) {
+    if (e.address().is_v6()) report::add_ipv6_refid(st.refids, e.address().to_string());
+  }
   st.remaining[t] = st.endpoints[t].size();
   r.addresses.resize(st.endpoints[t].size());
   for (std::size_t i = 0; i < st.endpoints[t].size(); ++i) st.jobs.emplace_back(t, i);
@@ -444,7 +465,12 @@ asio::awaitable<std::vector<report::target_report>> probe(std::vector<target> ta
                  .jobs = {},
                  .next_target = 0,
                  .workers_left = 0,
-                 .failure = nullptr};
+                 .failure = nullptr,
+                 .refids = {}};
+  for (const auto& c : options.refid_candidates) report::add_ipv6_refid(st.refids, c);
+  // Numeric targets are known now; names join the table as they resolve. Text output, written
+  // as each target completes, sees the names resolved by then.
+  for (const auto& t : st.targets) report::add_ipv6_refid(st.refids, t.host);
   const auto n = st.targets.size();
   st.reports.resize(n);
   st.endpoints.resize(n);
@@ -466,6 +492,9 @@ asio::awaitable<std::vector<report::target_report>> probe(std::vector<target> ta
   }
   if (st.workers_left > 0) co_await all_done.async_wait(use_tuple);
   if (st.failure) std::rethrow_exception(st.failure);
+  // Targets finished early saw only the addresses resolved by then; the kept reports now see
+  // every one.
+  for (auto& r : st.reports) report::match_ipv6_refids(r, st.refids);
   co_return std::move(st.reports);
 }
 

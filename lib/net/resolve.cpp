@@ -34,6 +34,16 @@ result<std::uint16_t> parse_port(std::string_view s) {
   return static_cast<std::uint16_t>(value);
 }
 
+// A host goes to getaddrinfo as a C string, where a NUL would silently cut it short, and into
+// the report, where a control character would reach the user's terminal: allow neither, nor
+// space and the separators of the spec.
+bool valid_host(std::string_view host) {
+  return !host.empty() && std::none_of(host.begin(), host.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c <= 0x20 || c == 0x7f || c == '[' || c == ']' || c == '/';
+  });
+}
+
 bool wanted(const udp::endpoint& e, family f) {
   return f == family::any || (f == family::ipv4) == e.address().is_v4();
 }
@@ -66,9 +76,7 @@ result<target> parse_target(std::string_view spec, std::uint16_t default_port) {
     if (!port) return port.error();
     t.port = *port;
   }
-  if (host.empty() || host.find_first_of(" \t[]/") != std::string_view::npos) {
-    return errc::bad_target;
-  }
+  if (!valid_host(host)) return errc::bad_target;
   t.host = std::string(host);
   return t;
 }

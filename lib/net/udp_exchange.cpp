@@ -12,6 +12,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,6 +29,12 @@ using std::chrono::system_clock;
 
 // Transmit timestamps of this many recent sends are kept.
 constexpr std::size_t max_tx_times = 16;
+
+// Calls of receive() past their deadline that may still return a queued datagram, in a row.
+constexpr unsigned max_reads_after_deadline = 64;
+// A socket that always has a datagram queued never suspends its reader; every this many
+// reads it yields, so that a flood at one address does not stall the queries of others.
+constexpr unsigned reads_between_yields = 16;
 
 std::error_code last_error() { return {errno, std::system_category()}; }
 
@@ -178,7 +185,17 @@ result<received_datagram> timestamping_socket::try_receive(std::span<std::uint8_
 
 asio::awaitable<result<received_datagram>> timestamping_socket::receive(
     std::span<std::uint8_t> buffer, std::chrono::steady_clock::time_point deadline) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+  // Datagrams queued before the deadline are still handed out after it (we may have been busy
+  // elsewhere), but only so many: a peer that keeps the socket non-empty (a flood faster than
+  // we read) must not hold a caller that loops on receive() past its deadline.
+  if (std::chrono::steady_clock::now() < deadline) {
+    late_reads_ = 0;
+  } else if (++late_reads_ > max_reads_after_deadline) {
+    co_return std::make_error_code(std::errc::timed_out);
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  if (++reads_ % reads_between_yields == 0) co_await asio::post(executor, asio::use_awaitable);
+  asio::steady_timer timer(executor, deadline);
   for (bool last_look = false;; ) {
     // Epoll is edge-triggered and an async_wait is never speculative: always look before
     // waiting, and drain the error queue so that a pending timestamp does not wake us forever.

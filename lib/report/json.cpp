@@ -29,8 +29,9 @@ ordered_json error_json(const error_info& e) {
   return j;
 }
 
-ordered_json refid_json(const proto::packet& p) {
-  const auto info = proto::decode_refid(p.refid, p.stratum);
+ordered_json refid_json(const sample& s) {
+  const auto& p = s.reply;
+  const auto info = describe_refid(s);
   ordered_json j{{"raw", refid_hex(p.refid)},
                  {"text", info.text},
                  {"kind", refid_kind_name(info.kind)}};
@@ -51,7 +52,7 @@ ordered_json server_json(const sample& s) {
           {"precision_seconds", secs(proto::duration::from_log2(p.precision))},
           {"root_delay", secs(p.root_delay.to_duration())},
           {"root_dispersion", secs(p.root_dispersion.to_duration())},
-          {"refid", refid_json(p)},
+          {"refid", refid_json(s)},
           {"reference_time", server_time_json(p.reference, s.t1_date)},
           {"extension_fields", p.extensions.size()},
           {"mac", p.mac ? ordered_json{{"key_id", p.mac->key_id},
@@ -107,9 +108,7 @@ ordered_json address_json(const address_report& a) {
                            {"algorithm", a.key->algorithm},
                            {"digest_bytes", a.key->digest_bytes},
                            {"request_version", a.key->version},
-                           {"status", a.selected ? "authenticated"
-                                      : a.error.kind == error_kind::auth ? "failed"
-                                                                         : "no_reply"}};
+                           {"status", auth_status(a)}};
   } else {
     j["authentication"] = nullptr;
   }
@@ -146,13 +145,27 @@ ordered_json target_json(const target_report& t) {
           {"addresses", std::move(addresses)}};
 }
 
+std::string dump(const ordered_json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// `text` with `prefix` at the start of every line (JSON strings hold no raw newlines).
+std::string indented(const std::string& text, const std::string& prefix) {
+  std::string out = prefix;
+  out.reserve(text.size() + text.size() / 8);
+  for (const char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
 }  // namespace
 
-std::string probe_json(const probe_report& r, const json_meta& meta) {
-  std::size_t addresses = 0, ok = 0;
-  ordered_json targets = ordered_json::array();
+void write_probe_json(const probe_report& r, const json_meta& meta, const json_sink& write) {
+  std::size_t addresses = 0, ok = 0, targets_ok = 0;
   for (const auto& t : r.targets) {
-    targets.push_back(target_json(t));
+    targets_ok += t.ok() ? 1 : 0;
     for (const auto& a : t.addresses) {
       ++addresses;
       ok += a.ok() ? 1 : 0;
@@ -165,18 +178,39 @@ std::string probe_json(const probe_report& r, const json_meta& meta) {
                    {"ok", r.ok()},
                    {"summary",
                     {{"targets", r.targets.size()},
+                     {"targets_ok", targets_ok},
+                     {"targets_failed", r.targets.size() - targets_ok},
                      {"addresses", addresses},
                      {"addresses_ok", ok},
                      {"addresses_failed", addresses - ok}}},
-                   {"targets", std::move(targets)}};
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+                   {"targets", ordered_json::array()}};
+  auto head = dump(doc, 2);
+  if (r.targets.empty()) {
+    write(head + "\n");
+    return;
+  }
+  // "targets" is the last key: the dump ends in "[]\n}". Each target goes between the
+  // brackets as nlohmann would place it, two levels deep, so only one target's tree exists
+  // at a time.
+  head.resize(head.size() - 3);
+  write(head);
+  for (std::size_t i = 0; i < r.targets.size(); ++i) {
+    write((i == 0 ? "\n" : ",\n") + indented(dump(target_json(r.targets[i]), 2), "    "));
+  }
+  write("\n  ]\n}\n");
+}
+
+std::string probe_json(const probe_report& r, const json_meta& meta) {
+  std::string out;
+  write_probe_json(r, meta, [&](const std::string& piece) { out += piece; });
+  return out;
 }
 
 std::string target_json_line(const target_report& t, const json_meta& meta) {
   auto j = target_json(t);
   ordered_json line{{"schema", probe_schema_version}, {"tool", meta.tool}};
   line.update(j);
-  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return dump(line, -1) + "\n";
 }
 
 }  // namespace ntpkit::report

@@ -112,7 +112,7 @@ judged judge_address(const target_report& t, const address_report& a, const plug
        &p.processing, "s", "0", "", 9},
   };
   for (const auto& m : metrics) judge_metric(j, m, prefix);
-  const auto refid = proto::decode_refid(b.reply.refid, b.reply.stratum);
+  const auto refid = describe_refid(b);
   j.summary = "offset " + signed_seconds(offset) + " s, delay " +
               number(b.measured.delay.to_seconds()) + " s, stratum " +
               std::to_string(b.reply.stratum) + ", refid " + refid.text;
@@ -128,6 +128,11 @@ judged judge_address(const target_report& t, const address_report& a, const plug
       !p.leap_ok) {
     j.state = worse(j.state, plugin_state::warning);
     j.problems.push_back(std::string("leap second pending (") + std::string(leap_name(leap)) + ")");
+  }
+  // A kiss that came after good answers: the server still told us to go away or slow down.
+  if (a.error.kind == error_kind::kiss) {
+    j.state = plugin_state::critical;
+    j.problems.push_back(a.error.message);
   }
   return j;
 }

@@ -128,7 +128,7 @@ void add_header(metrics& m, const std::string& where, const sample& s) {
   if (!p.reference.is_zero()) {
     m.add(fam::reference_time, where, unix_seconds(proto::resolve_near(p.reference, s.t1_date)));
   }
-  const auto refid = proto::decode_refid(p.refid, p.stratum);
+  const auto refid = describe_refid(s);
   m.add(fam::server_info,
         where + "," + label("refid", refid.text) + "," +
             label("refid_kind", refid_kind_name(refid.kind)) + "," +

@@ -1,5 +1,7 @@
 #include "ntpkit/report/sample.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "ntpkit/proto/refid.hpp"
@@ -24,6 +26,42 @@ std::string_view error_kind_name(error_kind k) noexcept {
 
 std::string_view time_source_name(time_source s) noexcept {
   return s == time_source::kernel ? "kernel" : "user";
+}
+
+proto::refid_info describe_refid(const sample& s) {
+  if (s.refid_ipv6.empty()) return proto::decode_refid(s.reply.refid, s.reply.stratum);
+  return {proto::refid_kind::ipv6_hash, s.refid_ipv6, "hash of the upstream's IPv6 address"};
+}
+
+bool add_ipv6_refid(ipv6_refid_table& table, const std::string& address) {
+  std::array<std::uint8_t, 16> bytes{};
+  if (::inet_pton(AF_INET6, address.c_str(), bytes.data()) != 1) return false;
+  table.emplace(proto::refid_of_ipv6(std::span<const std::uint8_t, 16>(bytes)), address);
+  return true;
+}
+
+void match_ipv6_refids(target_report& t, const ipv6_refid_table& table) {
+  if (table.empty()) return;
+  for (auto& a : t.addresses) {
+    for (auto& s : a.samples) {
+      if (s.reply.stratum < 2 || s.reply.stratum > 15) continue;
+      if (const auto it = table.find(s.reply.refid); it != table.end()) s.refid_ipv6 = it->second;
+    }
+  }
+}
+
+std::string_view auth_status(const address_report& a) noexcept {
+  if (!a.key) return {};
+  if (a.selected) return "authenticated";
+  auto seen = [&](std::string_view reason) {
+    return std::any_of(a.ignored.begin(), a.ignored.end(),
+                       [&](const ignored_count& i) { return i.reason == reason; });
+  };
+  if (seen("mac") || seen("mac_length")) return "bad_mac";
+  if (seen("mac_missing")) return "no_mac";
+  if (seen("mac_key_id")) return "unknown_key";
+  if (seen("crypto_nak")) return "crypto_nak";
+  return "no_reply";
 }
 
 void address_report::ignore(std::string_view reason) {
@@ -116,6 +154,8 @@ void conclude(address_report& a, error_info transport) {
   }
   if (kiss) {
     a.error = judge_last(*kiss);
+  } else if (transport.kind == error_kind::kiss) {
+    a.error = transport;  // the address kissed another query of the run
   } else if (a.selected) {
     a.error = {};
   } else if (!a.samples.empty()) {

@@ -15,11 +15,12 @@ std::string where(const target_report& t, const address_report& a) {
   return s;
 }
 
-std::string refid_text(const proto::packet& p) {
-  const auto info = proto::decode_refid(p.refid, p.stratum);
+std::string refid_text(const sample& s) {
+  const auto info = describe_refid(s);
   switch (info.kind) {
     case proto::refid_kind::none: return "-";
-    case proto::refid_kind::ipv6_hash: return "ipv6-hash:" + info.text;
+    case proto::refid_kind::ipv6_hash:
+      return s.refid_ipv6.empty() ? "ipv6-hash:" + info.text : info.text + " (IPv6 hash)";
     case proto::refid_kind::ipv4: return info.text;
     default: return "." + info.text + ".";
   }
@@ -33,13 +34,17 @@ std::string summary_line(const target_report& t, const address_report& a) {
   std::string line;
   if (a.ok()) {
     const auto& b = a.best();
-    const auto server_now = b.t4_date.to_sys_time() +
-                            std::chrono::nanoseconds(b.measured.offset.to_ns());
+    // The server's clock at T4, as a date: T4 + offset in wire arithmetic, placed in the era
+    // nearest T4 (exact, since |offset| < 2^31 s), so that the conversion to system time
+    // saturates instead of overflowing a time_point near its limits.
+    const auto server_now =
+        proto::resolve_near(b.t4_date.to_timestamp() + b.measured.offset, b.t4_date)
+            .to_sys_time();
     const double error = proto::root_distance(b.reply, b.measured, a.jitter).to_seconds();
     line = iso8601(server_now, 6) + "  " + where(t, a) + "  offset " +
            signed_seconds(b.measured.offset.to_seconds()) + " ±" + seconds(error, 6) +
            " s  delay " + seconds(b.measured.delay.to_seconds()) + " s  stratum " +
-           std::to_string(b.reply.stratum) + "  refid " + refid_text(b.reply) + "  leap " +
+           std::to_string(b.reply.stratum) + "  refid " + refid_text(b) + "  leap " +
            std::string(leap_name(b.reply.leap));
     if (a.key) line += "  authenticated (key " + std::to_string(a.key->key_id) + ")";
   } else {
@@ -63,7 +68,7 @@ std::string server_time(proto::timestamp ts, proto::date near) {
 
 void header_block(std::string& out, const sample& s) {
   const auto& p = s.reply;
-  const auto refid = proto::decode_refid(p.refid, p.stratum);
+  const auto refid = describe_refid(s);
   field(out, "leap", std::string(leap_name(p.leap)) + " (" + std::to_string(int(p.leap)) + ")");
   field(out, "version", std::to_string(p.version));
   field(out, "mode", std::string(mode_name(p.mode)) + " (" + std::to_string(int(p.mode)) + ")");
@@ -73,7 +78,7 @@ void header_block(std::string& out, const sample& s) {
                               seconds(proto::duration::from_log2(p.precision).to_seconds()) + " s)");
   field(out, "root delay", seconds(p.root_delay.to_duration().to_seconds()) + " s");
   field(out, "root dispersion", seconds(p.root_dispersion.to_duration().to_seconds()) + " s");
-  std::string r = refid_text(p) + "  " + refid_hex(p.refid) + "  " +
+  std::string r = refid_text(s) + "  " + refid_hex(p.refid) + "  " +
                   std::string(refid_kind_name(refid.kind));
   if (!refid.meaning.empty()) r += ": " + std::string(refid.meaning);
   field(out, "refid", r);
@@ -131,9 +136,7 @@ std::string verbose_block(const target_report& t, const address_report& a) {
           "key " + std::to_string(a.key->key_id) + " " + a.key->algorithm + ", " +
               std::to_string(a.key->digest_bytes) + "-byte digest in NTPv" +
               std::to_string(a.key->version) + ": " +
-              (a.selected ? "reply authenticated"
-                          : a.error.kind == error_kind::auth ? "no reply passed authentication"
-                                                             : "no reply"));
+              std::string(auth_status(a)));
   }
   if (a.selected) {
     const auto& b = a.best();

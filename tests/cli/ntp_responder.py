@@ -6,8 +6,11 @@ seconds between receive and transmit, so that a test knows what a client must me
 answers at most `max_replies` requests and only for as long as it is open.
 
 In a test:  with Responder() as r: ... r.port, r.requests
-As a program (e.g. inside a network namespace):  python3 ntp_responder.py [--silent]
-prints {"port": N, "silent_port": M} on one line, serves until stdin closes (at most 60 s).
+As a program (e.g. inside a network namespace):
+    python3 ntp_responder.py [--silent] [--leap N] [--stratum N]
+prints {"port": N, "silent_port": M} on one line, serves until stdin closes (at most 60 s);
+--leap N answers with leap indicator N (1: a leap second will be inserted), --stratum N with
+that stratum.
 """
 
 import json
@@ -49,8 +52,9 @@ def ntp_timestamp(unix_seconds):
     return (whole << 32) | int((seconds - whole) * 2**32)
 
 
-def make_reply(request, received, offset, hold):
-    """The answer to one request datagram (None if it is not a client request)."""
+def make_reply(request, received, offset, hold, leap=0, stratum=STRATUM):
+    """The answer to one request datagram (None if it is not a client request), with leap
+    indicator `leap` and `stratum`."""
     if len(request) < HEADER.size:
         return None
     first, _, poll, _, _, _, _, _, _, _, transmit = HEADER.unpack_from(request)
@@ -61,7 +65,7 @@ def make_reply(request, received, offset, hold):
         time.sleep(hold)
     t2 = received + offset
     t3 = time.time() + offset
-    return HEADER.pack((0 << 6) | (version << 3) | 4, STRATUM, poll, PRECISION,
+    return HEADER.pack((leap << 6) | (version << 3) | 4, stratum, poll, PRECISION,
                        ROOT_DELAY_UNITS, ROOT_DISPERSION_UNITS, REFID,
                        ntp_timestamp(t2 - REFERENCE_AGE), transmit, ntp_timestamp(t2),
                        ntp_timestamp(t3))
@@ -70,7 +74,8 @@ def make_reply(request, received, offset, hold):
 class Responder:
     """Answers NTP requests on (host, 0) in a thread; `port` is where, `requests` how many came."""
 
-    def __init__(self, host="127.0.0.1", offset=0.0, hold=0.0, max_replies=50):
+    def __init__(self, host="127.0.0.1", offset=0.0, hold=0.0, max_replies=50, leap=0,
+                 stratum=STRATUM):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         # T2 is the kernel's arrival time: the thread may wake up late on a busy machine.
@@ -79,6 +84,8 @@ class Responder:
         self.port = self.sock.getsockname()[1]
         self.offset = offset
         self.hold = hold
+        self.leap = leap
+        self.stratum = stratum
         self.max_replies = max_replies
         self.requests = 0
         self._stop = threading.Event()
@@ -100,7 +107,7 @@ class Responder:
             data, ancillary, _, peer = self.sock.recvmsg(2048, 64)
             received = kernel_time(ancillary) or time.time()
             self.requests += 1
-            reply = make_reply(data, received, self.offset, self.hold)
+            reply = make_reply(data, received, self.offset, self.hold, self.leap, self.stratum)
             if reply:
                 self.sock.sendto(reply, peer)
 
@@ -112,13 +119,21 @@ class Responder:
         self.sock.close()
 
 
+def option_value(name, default):
+    """The word after `name` on the command line, or default."""
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main():
-    """Serves on 127.0.0.1 until stdin closes; --silent also opens a socket that never reads."""
+    """Serves on 127.0.0.1 until stdin closes; --silent also opens a socket that never reads;
+    --leap N and --stratum N set those fields of the answers."""
     silent = None
+    leap = int(option_value("--leap", 0))
+    stratum = int(option_value("--stratum", STRATUM))
     if "--silent" in sys.argv:
         silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         silent.bind(("127.0.0.1", 0))
-    with Responder() as responder:
+    with Responder(leap=leap, stratum=stratum) as responder:
         ports = {"port": responder.port,
                  "silent_port": silent.getsockname()[1] if silent else None}
         print(json.dumps(ports), flush=True)

@@ -32,7 +32,7 @@ OPTIONS = {"-h", "--help", "-V", "--version", "-f", "--file", "-4", "--ipv4", "-
            "--crit-jitter", "--warn-root-distance", "--crit-root-distance", "--warn-processing",
            "--crit-processing", "--expect-refid", "--leap-ok", "--no-reply-critical", "--min-ok",
            "-a", "--key", "-k", "--keyfile", "--mac-length", "-x", "--interleaved",
-           "--prometheus", "--time-offset"}
+           "--prometheus", "--time-offset", "--upstream"}
 TIMEOUT = 0.5
 # A run whose every target fails within --timeout 0.5 must end well before this.
 TIMEOUT_BOUND = 1.5
@@ -196,7 +196,8 @@ class FailingTargetsTest(unittest.TestCase):
         doc = json.loads(result.stdout)
         self.assertIsInstance(doc["schema"], int)
         self.assertFalse(doc["ok"])
-        self.assertEqual(doc["summary"], {"targets": 5, "addresses": 5, "addresses_ok": 2,
+        self.assertEqual(doc["summary"], {"targets": 5, "targets_ok": 2, "targets_failed": 3,
+                                          "addresses": 5, "addresses_ok": 2,
                                           "addresses_failed": 3})
         self.assertEqual([t["target"] for t in doc["targets"]], [self.targets[n] for n in names])
         for name, target in zip(names, doc["targets"]):

@@ -178,6 +178,10 @@ class Namespace:
         """Starts cmd inside the namespace; it gets SIGTERM if the test process dies."""
         return subprocess.Popen(self.prefix() + list(cmd), preexec_fn=_die_with_parent, **kwargs)
 
+    def add_address(self, address, device="lo"):
+        """Adds ADDRESS (e.g. `127.0.0.3/8`) to a device of the namespace."""
+        run(["ip", "-n", self.name, "addr", "add", address, "dev", device], check=True)
+
     def pids(self):
         """PIDs of the processes inside the namespace."""
         out = run(["ip", "netns", "pids", self.name])
@@ -317,14 +321,20 @@ class Chronyd(_Server):
     gives it a test CA, a certificate for 127.0.0.1/::1/localhost and NTS-KE on `ntsport`
     (ca_cert is the CA file a client needs). Commands go through the Unix socket in the temp
     dir (every command is allowed there); UDP `cmdport` on 127.0.0.1 is open too.
+    bind: the `bindaddress` lines (empty: the wildcard address, which answers on every local
+    address); allow: the `allow` lines (chronyd opens an NTP socket only for the families some
+    `allow` covers).
     """
 
     name = "chronyd"
 
     def __init__(self, ns, port=11123, cmdport=None, local_stratum=3, config_extra="",
-                 keys=None, nts=False, ntsport=11460):
+                 keys=None, nts=False, ntsport=11460, bind=("127.0.0.1", "::1"),
+                 allow=("127.0.0.0/8", "::1")):
         super().__init__(ns)
         self.port = port
+        self.bind = tuple(bind)
+        self.allow = tuple(allow)
         self.cmdport = cmdport if cmdport is not None else port + 200
         self.local_stratum = local_stratum
         self.config_extra = config_extra
@@ -337,17 +347,15 @@ class Chronyd(_Server):
 
     def config(self):
         """The chrony.conf text."""
-        lines = [f"port {self.port}",
-                 "bindaddress 127.0.0.1",
-                 "bindaddress ::1",
-                 "allow 127.0.0.0/8",
-                 "allow ::1",
-                 f"cmdport {self.cmdport}",
-                 "bindcmdaddress 127.0.0.1",
-                 f"bindcmdaddress {self.socket}",
-                 "cmdallow 127.0.0.1",
-                 f"pidfile {self.pidfile}",
-                 f"driftfile {self.path('chrony.drift')}"]
+        lines = [f"port {self.port}"]
+        lines += [f"bindaddress {address}" for address in self.bind]
+        lines += [f"allow {subnet}" for subnet in self.allow]
+        lines += [f"cmdport {self.cmdport}",
+                  "bindcmdaddress 127.0.0.1",
+                  f"bindcmdaddress {self.socket}",
+                  "cmdallow 127.0.0.1",
+                  f"pidfile {self.pidfile}",
+                  f"driftfile {self.path('chrony.drift')}"]
         if self.local_stratum is not None:
             lines.append(f"local stratum {self.local_stratum}")
         if self.keys is not None:
@@ -392,6 +400,16 @@ class Chronyd(_Server):
     def ntpdata(self, address):
         """`chronyc -c ntpdata ADDRESS`: what this chronyd's client last read from a server."""
         return _csv_record(self.chronyc("-c", "ntpdata", address), NTPDATA_FIELDS, "ntpdata")
+
+    def serverstats(self):
+        """`chronyc serverstats` as {label: count}, e.g. {"NTP packets received": 5, ...}: what
+        chronyd counted of the requests it got (chrony 4.3 labels)."""
+        stats = {}
+        for line in self.chronyc("serverstats").splitlines():
+            label, _, value = line.partition(":")
+            if value.strip().isdigit():
+                stats[label.strip()] = int(value)
+        return stats
 
     def wait_stratum(self, stratum, timeout=START_TIMEOUT):
         """Waits until tracking shows `stratum` (e.g. synchronised to an upstream)."""
@@ -497,3 +515,42 @@ class Ntpd(_Server):
         """Waits until the system variable `name` reads `value` (e.g. stratum 4 once synced)."""
         wait_until(lambda: self.variables().get(name) == value, timeout, interval=0.2,
                    what=f"ntpd {name}={value}")
+
+    def counters(self, *commands):
+        """The statistics of ntpq commands such as `sysstats`, `authinfo`, `iostats`, read in
+        one ntpq run, as {label: count}: e.g. {"KoD responses": 3, "encryptions": 1, ...}.
+        Labels whose value ntpsec does not know (`?`) are left out."""
+        args = [arg for command in commands for arg in ("-c", command)]
+        return _ntpq_counters(self.ntpq(*args))
+
+    def sysstats(self):
+        """`ntpq -c sysstats` as {label: count since start}, e.g. {"KoD responses": 3, ...}."""
+        return self.counters("sysstats")
+
+    def authinfo(self):
+        """`ntpq -c authinfo` as {label: count}, e.g. {"digest encryptions": 1, ...}."""
+        return self.counters("authinfo")
+
+    def mrulist(self):
+        """`ntpq -n -c mrulist`: {client address: {"count", "drop", "mode", "version", "rport",
+        "restrictions", "kod"}}; ntpd keeps one entry per address (the latest port and mode)."""
+        clients = {}
+        for line in self.ntpq("-n", "-c", "mrulist").splitlines():
+            fields = line.split()
+            if len(fields) != 11 or not fields[6].isdigit():
+                continue
+            _, _, restrictions, kod, mode, version, count, _, drop, rport, address = fields
+            clients[address] = {"count": int(count), "drop": int(drop), "mode": int(mode),
+                                "version": int(version), "rport": int(rport),
+                                "restrictions": restrictions, "kod": kod == "K"}
+        return clients
+
+
+def _ntpq_counters(text):
+    """ntpq's `label:   N   ...` statistics lines as {label: N} (the first number only)."""
+    counters = {}
+    for line in text.splitlines():
+        m = re.match(r"^([^:]+):\s+(\d+)(?:\s|$)", line)
+        if m:
+            counters[m.group(1).strip()] = int(m.group(2))
+    return counters

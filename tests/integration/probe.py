@@ -58,11 +58,19 @@ def refid_dotted(hex_text):
     return ".".join(str((value >> shift) & 0xFF) for shift in (24, 16, 8, 0))
 
 
+def refid_text(tracking):
+    """How ntpprobe's text shows the refid chronyc tracking reports: the IPv6 upstream chronyc
+    names (`CF404DC8 (::1)`) when the run knows that address, else the dotted quad."""
+    if ":" in tracking.get("ref_name", ""):
+        return f"{tracking['ref_name']} (IPv6 hash)"
+    return refid_dotted(tracking["ref_id"])
+
+
 # One summary line of ntpprobe's text output: a good answer, or an error.
 _OK_LINE = re.compile(
     r"^(?P<time>\S+Z)  (?P<where>\S+(?: \([^)]*\))?)  offset (?P<offset>[-+]\d+\.\d+) "
     r"±(?P<error>\d+\.\d+) s  delay (?P<delay>-?\d+\.\d+) s  stratum (?P<stratum>\d+)  "
-    r"refid (?P<refid>\S+)  leap (?P<leap>\S+)$")
+    r"refid (?P<refid>.+?)  leap (?P<leap>\S+)$")
 _ERROR_LINE = re.compile(r"^(?P<where>\S+(?: \([^)]*\))?)  error (?P<kind>[a-z_]+): "
                          r"(?P<message>.+)$")
 

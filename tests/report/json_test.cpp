@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "support/report_fixture.hpp"
 
@@ -58,6 +59,8 @@ TEST_CASE("probe_json: top level has the schema version, tool, start time and su
   CHECK(j.at("ok") == false);
   const auto& s = j.at("summary");
   CHECK(s.at("targets") == 3);
+  CHECK(s.at("targets_ok") == 1);  // the unresolved name fails as a target, not as an address
+  CHECK(s.at("targets_failed") == 2);
   CHECK(s.at("addresses") == 3);
   CHECK(s.at("addresses_ok") == 1);
   CHECK(s.at("addresses_failed") == 2);
@@ -202,4 +205,21 @@ TEST_CASE("target_json_line is one line with the schema and tool first") {
   CHECK(j.at("target") == "localhost:11124");
   CHECK(j.at("addresses").size() == 2);
   check_snake_case_keys(j, "$");
+}
+
+TEST_CASE("write_probe_json writes, piece by piece, exactly nlohmann's pretty print") {
+  // The pieces are one per target, indented by hand; they must join to what dumping the
+  // whole tree at once gives, byte for byte.
+  const auto r = test::fixture_report();
+  std::vector<std::string> pieces;
+  report::write_probe_json(r, {"ntpprobe", "0.1.0-test"},
+                           [&](const std::string& p) { pieces.push_back(p); });
+  std::string joined;
+  for (const auto& p : pieces) joined += p;
+  CHECK(pieces.size() == r.targets.size() + 2);
+  CHECK(joined == json::parse(joined).dump(2) + "\n");
+  CHECK(joined == report::probe_json(r, {"ntpprobe", "0.1.0-test"}));
+  report::probe_report empty;
+  const auto none = report::probe_json(empty, {"ntpprobe", "0.1.0-test"});
+  CHECK(none == json::parse(none).dump(2) + "\n");
 }

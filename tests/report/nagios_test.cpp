@@ -224,6 +224,19 @@ TEST_CASE("a kiss, an unsynchronised server and a failed authentication are CRIT
   }
 }
 
+TEST_CASE("a kiss after a good answer is still CRITICAL, with the measured perfdata") {
+  // ntpd answered the first request and kissed the second (integration test_kod.py).
+  auto r = one_good();
+  auto& a = r.targets.front().addresses.front();
+  a.samples.push_back(test::kiss_sample());
+  report::conclude(a, {});
+  const auto out = report::evaluate_plugin(r, {});
+  CHECK(out.state == plugin_state::critical);
+  CHECK(out.line.starts_with("NTP CRITICAL: 127.0.0.1:11123 offset +9.875000000 s"));
+  CHECK(out.line.find("; kiss-o'-death ") != std::string::npos);
+  CHECK(out.line.find("|'offset'=9.875000000s;;;;") != std::string::npos);
+}
+
 TEST_CASE("with several servers the worst state wins and labels carry the address") {
   // The fixture: one good server, one name that does not resolve, a timeout and a KoD.
   const auto out = report::evaluate_plugin(test::fixture_report(), {});

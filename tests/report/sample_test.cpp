@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "support/report_fixture.hpp"
+
 using namespace ntpkit;
 using report::address_report;
 using report::conclude;
@@ -61,6 +63,18 @@ TEST_CASE("conclude: a kiss makes the address fail even beside a good sample") {
   CHECK(a.error.message ==
         "kiss-o'-death RATE (rate exceeded: the server has reduced the poll interval); no further requests sent");
   CHECK_FALSE(a.ok());
+}
+
+TEST_CASE("conclude: a kiss drawn by another query of the run fails the address too") {
+  // The same address under two names: one query's good sample, then the other query's kiss
+  // stopped this one before its next request (integration test_kod.py).
+  address_report a;
+  a.samples = {make(proto::verdict::ok, 0, 100)};
+  conclude(a, {error_kind::kiss, "no further requests sent: it sent kiss-o'-death RATE", "RATE"});
+  CHECK(a.error.kind == error_kind::kiss);
+  CHECK(a.error.kiss_code == "RATE");
+  CHECK_FALSE(a.ok());
+  REQUIRE(a.selected.has_value());
 }
 
 TEST_CASE("conclude names why the last sample failed when none is ok") {
@@ -169,4 +183,56 @@ TEST_CASE("error kinds and time sources have the snake_case names JSON uses") {
   CHECK(report::error_kind_name(error_kind::usage) == "usage");
   CHECK(report::time_source_name(report::time_source::user) == "user");
   CHECK(report::time_source_name(report::time_source::kernel) == "kernel");
+}
+
+// auth_status names what the replies did when every one was refused, so that an operator can
+// tell a wrong secret (bad_mac) from a server that does not sign (no_mac) or uses another key.
+TEST_CASE("auth_status: from the reasons replies were refused, in a fixed order") {
+  report::address_report a;
+  CHECK(report::auth_status(a).empty());  // no key used
+  a.key = report::key_use{5, "SHA256", 20, 4};
+  CHECK(report::auth_status(a) == "no_reply");
+  a.ignore("crypto_nak");
+  CHECK(report::auth_status(a) == "crypto_nak");
+  a.ignore("mac_key_id");
+  CHECK(report::auth_status(a) == "unknown_key");
+  a.ignore("mac_missing");
+  CHECK(report::auth_status(a) == "no_mac");
+  a.ignore("mac");
+  CHECK(report::auth_status(a) == "bad_mac");
+  a.samples.push_back(test::good_sample());
+  report::conclude(a, {});
+  CHECK(report::auth_status(a) == "authenticated");
+}
+
+// RFC 5905 §7.3: a server synchronised to an IPv6 upstream sends the first 32 bits of the MD5
+// of that address as its refid. Only a known candidate tells it from an IPv4 address.
+TEST_CASE("match_ipv6_refids names the IPv6 upstream whose hash the refid is") {
+  report::target_report t;
+  auto& a = t.addresses.emplace_back();
+  a.samples.push_back(test::good_sample());  // stratum 2
+  std::array<std::uint8_t, 16> loopback{};
+  loopback[15] = 1;
+  a.samples[0].reply.refid = proto::refid_of_ipv6(std::span<const std::uint8_t, 16>(loopback));
+
+  report::ipv6_refid_table table;
+  CHECK(!report::add_ipv6_refid(table, "192.0.2.1"));
+  CHECK(!report::add_ipv6_refid(table, "not an address"));
+  CHECK(report::add_ipv6_refid(table, "2001:db8::1"));
+  report::match_ipv6_refids(t, table);
+  CHECK(a.samples[0].refid_ipv6.empty());
+  CHECK(report::describe_refid(a.samples[0]).kind == proto::refid_kind::ipv4);
+
+  CHECK(report::add_ipv6_refid(table, "::1"));
+  report::match_ipv6_refids(t, table);
+  CHECK(a.samples[0].refid_ipv6 == "::1");
+  const auto info = report::describe_refid(a.samples[0]);
+  CHECK(info.kind == proto::refid_kind::ipv6_hash);
+  CHECK(info.text == "::1");
+
+  // Stratum 1 refids are source names, never hashes.
+  a.samples[0].refid_ipv6.clear();
+  a.samples[0].reply.stratum = 1;
+  report::match_ipv6_refids(t, table);
+  CHECK(a.samples[0].refid_ipv6.empty());
 }

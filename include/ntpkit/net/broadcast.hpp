@@ -30,7 +30,10 @@ struct broadcast_options {
 };
 
 /// Listens and returns one target whose addresses are the servers heard, each with a sample
-/// per packet. Errors (the port cannot be bound, nothing heard) are in the target's error.
+/// per packet. At most 1024 senders (address and port) and 1000 samples per sender are kept;
+/// a sender's further packets are counted as ignored "over_limit", other senders' dropped. A
+/// sender of nothing but other datagrams (not mode 5, malformed) is left out.
+/// Errors (the port cannot be bound, nothing heard) are in the target's error.
 NTPKIT_API asio::awaitable<report::target_report> listen_broadcast(broadcast_options options);
 
 /// listen_broadcast() on an io_context of its own.

@@ -72,6 +72,12 @@ struct probe_options {
   query_options query;
   family address_family = family::any;
   std::size_t concurrency = 0;  ///< addresses in flight at once; 0 = default_concurrency()
+  /// IPv6 addresses whose refid hash to recognise in replies, besides every IPv6 address the
+  /// run itself resolves (a server synchronised to one of them names it by that hash).
+  std::vector<std::string> refid_candidates;
+  /// False: each target's report is released as soon as on_done has seen it, so that memory
+  /// does not grow with the number of targets; probe() then returns empty reports.
+  bool keep_reports = true;
 };
 
 /// Addresses in flight by default: what RLIMIT_NOFILE allows with room to spare, at most 512.

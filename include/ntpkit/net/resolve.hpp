@@ -42,7 +42,9 @@ inline std::error_code make_error_code(errc e) noexcept {
 }
 
 /// Parses "host", "host:port", "[v6addr]" or "[v6addr]:port"; a bare address with several
-/// colons is an IPv6 address without port. Errors: errc::bad_target, errc::bad_port.
+/// colons is an IPv6 address without port. The host must not be empty, nor contain spaces,
+/// control characters (NUL included), '[', ']' or '/'. Errors: errc::bad_target,
+/// errc::bad_port.
 NTPKIT_API result<target> parse_target(std::string_view spec, std::uint16_t default_port);
 
 /// Every address of `t` in the order the resolver gives them, duplicates dropped, restricted

@@ -57,7 +57,10 @@ class NTPKIT_API timestamping_socket {
   /// Sends `bytes` to `to`. The clock is read immediately before the system call.
   result<sent_datagram> send(std::span<const std::uint8_t> bytes, const udp::endpoint& to);
 
-  /// Waits for the next datagram until `deadline` (steady clock). Errors: std::errc::timed_out,
+  /// Waits for the next datagram until `deadline` (steady clock). A datagram already queued is
+  /// returned even when the deadline has passed, but for at most 64 such calls in a row; then
+  /// it says timed_out although more are queued (a flood ends a caller's loop by its
+  /// deadline). Errors: std::errc::timed_out,
   /// ICMP-reported errors (connection_refused = port unreachable, host_unreachable,
   /// network_unreachable), other socket errors.
   asio::awaitable<result<received_datagram>> receive(
@@ -80,6 +83,8 @@ class NTPKIT_API timestamping_socket {
   bool rx_kernel_ = false;
   bool tx_kernel_ = false;
   std::uint32_t next_id_ = 0;
+  unsigned late_reads_ = 0;  // receive() calls past their deadline, in a row
+  unsigned reads_ = 0;       // receive() calls, to let other coroutines run under a flood
   std::vector<std::pair<std::uint32_t, proto::sys_nanoseconds>> tx_times_;
   std::error_code icmp_error_;
 };

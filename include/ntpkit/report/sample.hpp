@@ -4,7 +4,9 @@
 // it, every app builds on it (facebook/time's NTPCheckResult, chrony's RPT_* structs). Plain
 // data over std and proto types only, so it can be made without a socket (tests, pcap).
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +16,7 @@
 #include "ntpkit/export.hpp"
 #include "ntpkit/proto/exchange.hpp"
 #include "ntpkit/proto/packet.hpp"
+#include "ntpkit/proto/refid.hpp"
 #include "ntpkit/proto/timestamp.hpp"
 
 namespace ntpkit::report {
@@ -68,6 +71,9 @@ struct sample {
   /// transmit timestamp (the server's exact send time of its previous answer). `reply` then
   /// holds this answer's header with receive = the previous T2 and transmit = that exact T3.
   bool interleaved = false;
+  /// At stratum 2 to 15: the IPv6 address whose hash the refid is, when one of the addresses
+  /// the run knows matches (match_ipv6_refids); empty otherwise.
+  std::string refid_ipv6;
 };
 
 /// A datagram that arrived but was not taken as an answer, and why (a check name, or a
@@ -124,8 +130,32 @@ struct probe_report {
   NTPKIT_API bool ok() const noexcept;
 };
 
+/// The reference id of a sample's reply decoded: proto::decode_refid, except that a refid
+/// found to be the hash of a known IPv6 address is kind ipv6_hash with that address as text.
+NTPKIT_API proto::refid_info describe_refid(const sample& s);
+
+/// Refids of known IPv6 addresses (RFC 5905 §7.3 hashes), to recognise them in replies.
+using ipv6_refid_table = std::map<std::array<std::uint8_t, 4>, std::string>;
+
+/// Adds `address` to `table` when it is a textual IPv6 address; returns whether it was one.
+NTPKIT_API bool add_ipv6_refid(ipv6_refid_table& table, const std::string& address);
+
+/// Marks every sample of `t` whose refid (stratum 2 to 15) is the hash of an address in
+/// `table`. Without such a candidate a hashed refid cannot be told apart from an IPv4 address
+/// that happens to look the same.
+NTPKIT_API void match_ipv6_refids(target_report& t, const ipv6_refid_table& table);
+
+/// How authentication went for an address queried with a key: "authenticated" (a reply's
+/// MAC verified), "bad_mac" (replies came with a wrong MAC), "no_mac" (replies came without
+/// one), "unknown_key" (replies named another key id), "crypto_nak" (the server sent a
+/// crypto-NAK), or "no_reply"; empty when no key was used. The first that applies, in that
+/// order.
+NTPKIT_API std::string_view auth_status(const address_report& a) noexcept;
+
 /// Fills `selected`, `jitter` and `error` of an address from its samples and the way its
-/// exchange ended (`transport` holds a timeout or unreachable error, or none).
+/// exchange ended (`transport` holds a timeout or unreachable error, the kiss another query of
+/// the run drew from the same address, or none). A kiss makes the address fail even after
+/// good samples.
 NTPKIT_API void conclude(address_report& a, error_info transport);
 
 }  // namespace ntpkit::report

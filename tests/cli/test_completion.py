@@ -1,0 +1,79 @@
+"""The bash completion works under Debian's bash-completion: options complete, option
+values that are files complete file names, and fixed choices complete to their values.
+
+Each case runs a fresh `bash` that sources bash-completion and completions/ntpprobe.bash,
+fills COMP_WORDS/COMP_CWORD as readline would, calls the completion function and prints
+COMPREPLY.
+"""
+
+import os
+import shlex
+import subprocess
+import tempfile
+import unittest
+
+SOURCE = os.environ.get("NTPKIT_SOURCE_DIR", "../..")
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+SCRIPT = os.path.join(SOURCE, "completions", "ntpprobe.bash")
+
+
+def complete(words, cwd):
+    """COMPREPLY for the command line `words`, completing its last word."""
+    line = " ".join(words)
+    program = "\n".join([
+        f"source {shlex.quote(BASH_COMPLETION)}",
+        f"source {shlex.quote(SCRIPT)}",
+        "COMP_WORDS=(" + " ".join(shlex.quote(w) for w in words) + ")",
+        f"COMP_CWORD={len(words) - 1}",
+        f"COMP_LINE={shlex.quote(line)}",
+        "COMP_POINT=${#COMP_LINE}",
+        "_ntpprobe ntpprobe "
+        + shlex.quote(words[-1]) + " " + shlex.quote(words[-2] if len(words) > 1 else ""),
+        "printf '%s\\n' \"${COMPREPLY[@]}\"",
+    ])
+    out = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], cwd=cwd,
+                         capture_output=True, text=True, timeout=20, check=True).stdout
+    return sorted(line for line in out.splitlines() if line)
+
+
+class BashCompletion(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(os.path.exists(BASH_COMPLETION), "Debian's bash-completion is missing")
+        self.dir = tempfile.TemporaryDirectory()
+        for name in ("ntp.keys", "ntp.conf", "servers.txt"):
+            open(os.path.join(self.dir.name, name), "w").close()
+        os.mkdir(os.path.join(self.dir.name, "ntpdir"))
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_long_options_complete_from_a_prefix(self):
+        self.assertEqual(complete(["ntpprobe", "--inter"], self.dir.name),
+                         ["--interleaved", "--interval"])
+        self.assertEqual(complete(["ntpprobe", "--warn-r"], self.dir.name),
+                         ["--warn-root-distance"])
+
+    def test_a_lone_dash_offers_every_option(self):
+        offered = complete(["ntpprobe", "-"], self.dir.name)
+        for option in ("-k", "--keyfile", "--nagios", "--json", "-4", "-6", "--prometheus"):
+            self.assertIn(option, offered)
+
+    def test_keyfile_completes_file_names(self):
+        self.assertEqual(complete(["ntpprobe", "-k", "ntp."], self.dir.name),
+                         ["ntp.conf", "ntp.keys"])
+        self.assertEqual(complete(["ntpprobe", "--keyfile", "ntpd"], self.dir.name), ["ntpdir"])
+
+    def test_server_file_completes_file_names(self):
+        self.assertEqual(complete(["ntpprobe", "-f", "serv"], self.dir.name), ["servers.txt"])
+
+    def test_choices_complete_to_their_values(self):
+        self.assertEqual(complete(["ntpprobe", "--mac-length", ""], self.dir.name), ["20", "full"])
+        self.assertEqual(complete(["ntpprobe", "--ntp-version", ""], self.dir.name),
+                         ["1", "2", "3", "4"])
+
+    def test_numeric_options_offer_nothing(self):
+        self.assertEqual(complete(["ntpprobe", "-t", ""], self.dir.name), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
