@@ -1,7 +1,8 @@
 # `cpack -G DEB` in a build tree makes ntpkit_<version>_<arch>.deb: the programs,
 # libntpkit.so.0, man pages, completions, the check_ntp_time link, the Icinga 2 / Nagios
 # command definitions and the JSON schema (component runtime only: no headers, so nothing in
-# it needs a -dev package). Depends come from dpkg-shlibdeps. Configure the tree with
+# it needs a -dev package). Depends come from dpkg-shlibdeps, plus libcrypto's package, which
+# it cannot see (below). Configure the tree with
 # -DCMAKE_INSTALL_PREFIX=/usr for Debian's multiarch library directory; from the default
 # prefix the library lands in /usr/lib, which works too. tests/integration/test_package.py
 # builds the package from the test build and runs lintian on it.

@@ -42,6 +42,11 @@ std::variant<chosen_key, std::string> load_key(const std::string& program, const
     return path + " (" + std::string(proto::to_string(file->format)) + ") has no key " +
            std::to_string(id) + (ids.empty() ? " (it has none)" : " (it has " + ids + ")");
   }
+  // libcrypto is loaded when first needed: a missing one is said here, once, not as a
+  // failure to sign every request.
+  if (auto e = proto::crypto_library_error(); !e.empty()) {
+    return "cannot use key " + std::to_string(id) + ": the crypto library is missing (" + e + ")";
+  }
   chosen_key out{*key, proto::default_mac_policy(file->format), file->format};
   if (mac_length == "full") {
     out.policy = {proto::digest_length::full, true};

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <openssl/opensslv.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace ntpkit::proto::detail {
@@ -13,9 +14,17 @@ namespace {
 // The SONAME of the major version compiled against (OpenSSL keeps its ABI within one).
 constexpr const char* soname = "libcrypto.so." NTPKIT_STRINGIFY(OPENSSL_VERSION_MAJOR);
 
+// Why load() failed; written once, by load() under crypto()'s static initialisation.
+char load_error[256] = "";
+
+void set_load_error(const char* a, const char* b = "", const char* c = "") noexcept {
+  std::snprintf(load_error, sizeof load_error, "%s%s%s", a, b, c);
+}
+
 template <typename F>
 bool bind(void* handle, F& into, const char* name) {
   into = reinterpret_cast<F>(::dlsym(handle, name));
+  if (into == nullptr) set_load_error(soname, ": no function ", name);
   return into != nullptr;
 }
 
@@ -23,7 +32,11 @@ const libcrypto* load() noexcept {
   static libcrypto table;
   // RTLD_LOCAL: libcrypto's symbols stay out of the global scope; never closed.
   void* handle = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return nullptr;
+  if (handle == nullptr) {
+    const char* why = ::dlerror();
+    set_load_error(why != nullptr ? why : soname, why != nullptr ? "" : ": cannot be loaded");
+    return nullptr;
+  }
 #define NTPKIT_BIND(name) bind(handle, table.name, #name)
   const bool all = NTPKIT_BIND(EVP_MD_fetch) && NTPKIT_BIND(EVP_MD_free) &&
                    NTPKIT_BIND(EVP_MD_CTX_new) &&
@@ -43,6 +56,10 @@ const libcrypto* load() noexcept {
 const libcrypto* crypto() noexcept {
   static const libcrypto* const loaded = load();
   return loaded;
+}
+
+const char* crypto_load_error() noexcept {
+  return crypto() == nullptr ? load_error : "";
 }
 
 bool constant_time_equal(const void* a, const void* b, std::size_t n) noexcept {

@@ -35,6 +35,9 @@ struct libcrypto {
 /// lacks a function, which callers report as errc::crypto_failure.
 const libcrypto* crypto() noexcept;
 
+/// Why crypto() is nullptr (dlerror's text, or the function it lacks); "" when it is not.
+const char* crypto_load_error() noexcept;
+
 /// Compares two buffers of `n` bytes in time that depends only on `n` (as CRYPTO_memcmp).
 bool constant_time_equal(const void* a, const void* b, std::size_t n) noexcept;
 

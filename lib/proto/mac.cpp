@@ -227,6 +227,8 @@ std::uint8_t version_for_mac(mac_algorithm a, mac_policy policy, std::uint8_t ve
   return version;
 }
 
+std::string crypto_library_error() { return detail::crypto_load_error(); }
+
 result<std::vector<std::uint8_t>> compute_mac(const symmetric_key& key,
                                               std::span<const std::uint8_t> message) {
   digest_buffer out;

@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -107,6 +108,55 @@ class UsageErrorTest(unittest.TestCase):
             self.assert_usage_error([where("127.0.0.1", responder.port), "[::1"], "[::1")
             time.sleep(0.1)
             self.assertEqual(responder.requests, 0)
+
+
+def libcrypto_path():
+    """The libcrypto.so.3 the dynamic loader would find, or None."""
+    listing = peers.run(["ldconfig", "-p"]).stdout
+    found = re.search(r"^\s*libcrypto\.so\.3 \(.*\) => (\S+)$", listing, re.M)
+    return found.group(1) if found else None
+
+
+class MissingCryptoLibraryTest(unittest.TestCase):
+    """libcrypto is loaded when a key is first used (dlopen, lib/proto/crypto.hpp): without it,
+    -a/-k is one clear line, not a failure per request nor a crash, and a query without a key
+    still works. The library is hidden by mounting /dev/null over it in a mount namespace of
+    the test's own (root only)."""
+
+    def setUp(self):
+        self.library = libcrypto_path()
+        if os.geteuid() != 0 or self.library is None:
+            self.skipTest("needs root and libcrypto.so.3 in the loader's cache")
+        if peers.run(["unshare", "--mount", "true"]).returncode != 0:
+            self.skipTest("cannot make a mount namespace")
+
+    def without_libcrypto(self, cmd, timeout=10):
+        """Runs cmd with libcrypto.so.3 unreadable as a library (an empty file)."""
+        script = 'mount --bind /dev/null "$0" && exec "$@"'
+        return peers.run(["unshare", "--mount", "sh", "-c", script, self.library] + cmd,
+                         timeout=timeout)
+
+    def test_a_key_without_libcrypto_is_one_line(self):
+        with contextlib.ExitStack() as stack:
+            directory = stack.enter_context(tempfile.TemporaryDirectory())
+            keys = os.path.join(directory, "ntp.keys")
+            with open(keys, "w") as f:
+                f.write("1 SHA1 HEX:0123456789abcdef0123456789abcdef01234567\n")
+            os.chmod(keys, 0o600)
+            responder = stack.enter_context(ntp_responder.Responder())
+            target = where("127.0.0.1", responder.port)
+            result = self.without_libcrypto(
+                [peers.binary("ntpprobe"), "-t", str(TIMEOUT), "-a", "1", "-k", keys, target])
+            self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+            self.assertEqual(result.stdout, "")
+            lines = result.stderr.splitlines()
+            self.assertEqual(len(lines), 1, result.stderr)
+            self.assertRegex(lines[0], r"^ntpprobe: cannot use key 1: the crypto library is "
+                                       r"missing \(.*libcrypto\.so\.3.*\)$")
+            self.assertEqual(responder.requests, 0)
+            # Without a key, libcrypto is never needed.
+            result = self.without_libcrypto([peers.binary("ntpprobe"), "-t", "2", target])
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
 
 class HelpAndVersionTest(unittest.TestCase):

@@ -147,6 +147,13 @@ NTPKIT_API std::size_t wire_digest_size(mac_algorithm a, digest_length length) n
 NTPKIT_API std::uint8_t version_for_mac(mac_algorithm a, mac_policy policy,
                                         std::uint8_t version) noexcept;
 
+/// Loads the crypto library that MACs need (OpenSSL's libcrypto, loaded when first needed,
+/// not at program start) and returns "" when it is usable, else why not, e.g.
+/// "libcrypto.so.3: cannot open shared object file: No such file or directory". A program
+/// about to sign or check MACs can ask first, to report a missing library once rather than
+/// errc::crypto_failure for every packet.
+NTPKIT_API std::string crypto_library_error();
+
 /// The full digest of `message` under `key` (digest_size bytes). Errors: errc::crypto_failure.
 NTPKIT_API result<std::vector<std::uint8_t>> compute_mac(const symmetric_key& key,
                                                          std::span<const std::uint8_t> message);
