@@ -14,6 +14,7 @@
 #include <deque>
 #include <exception>
 
+#include "../proto/dotted_quad.hpp"
 #include "ntpkit/net/udp_exchange.hpp"
 #include "ntpkit/proto/errc.hpp"
 #include "ntpkit/proto/packet.hpp"
@@ -35,21 +36,10 @@ std::string seconds_text(std::chrono::milliseconds ms) {
   return buf;
 }
 
-// An address as text; IPv4 by hand (asio's to_string goes through inet_ntop, which calls
-// sprintf for each octet: 5% of the instructions of a 1000-server run).
+// An address as text; IPv4 by hand (see proto/dotted_quad.hpp).
 std::string address_text(const asio::ip::address& address) {
-  if (!address.is_v4()) return address.to_string();
-  const auto b = address.to_v4().to_bytes();
-  char buf[16];
-  char* p = buf;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i != 0) *p++ = '.';
-    const unsigned v = b[i];
-    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-    *p++ = static_cast<char>('0' + v % 10);
-  }
-  return std::string(buf, p);
+  return address.is_v4() ? proto::detail::dotted_quad(address.to_v4().to_bytes())
+                         : address.to_string();
 }
 
 std::string endpoint_text(const udp::endpoint& e) {

@@ -107,9 +107,14 @@ class Responder:
             data, ancillary, _, peer = self.sock.recvmsg(2048, 64)
             received = kernel_time(ancillary) or time.time()
             self.requests += 1
-            reply = make_reply(data, received, self.offset, self.hold, self.leap, self.stratum)
-            if reply:
-                self.sock.sendto(reply, peer)
+            self._answer(data, received, peer)
+
+    def _answer(self, data, received, peer):
+        """Answers one request (a subclass may delay or repeat it); returns what was sent."""
+        reply = make_reply(data, received, self.offset, self.hold, self.leap, self.stratum)
+        if reply:
+            self.sock.sendto(reply, peer)
+        return reply
 
     def close(self):
         """Stops the thread (bounded) and closes the socket."""

@@ -10,7 +10,6 @@ The delays only arrange the order; nothing here asserts a duration.
 
 import json
 import os
-import select
 import sys
 import threading
 import time
@@ -31,24 +30,15 @@ class Scripted(ntp_responder.Responder):
         self.delay = delay
         self.again = again
 
-    def _serve(self):
-        while not self._stop.is_set() and self.requests < self.max_replies:
-            readable, _, _ = select.select([self.sock], [], [], 0.05)
-            if not readable:
-                continue
-            data, ancillary, _, peer = self.sock.recvmsg(2048, 64)
-            received = ntp_responder.kernel_time(ancillary) or time.time()
-            self.requests += 1
-            if self.delay:
-                time.sleep(self.delay)
-            reply = ntp_responder.make_reply(data, received, self.offset, self.hold)
-            if not reply:
-                continue
-            self.sock.sendto(reply, peer)
-            if self.again is not None:
-                timer = threading.Timer(self.again, self._send_quietly, (reply, peer))
-                timer.daemon = True
-                timer.start()
+    def _answer(self, data, received, peer):
+        if self.delay:
+            time.sleep(self.delay)
+        reply = super()._answer(data, received, peer)
+        if reply and self.again is not None:
+            timer = threading.Timer(self.again, self._send_quietly, (reply, peer))
+            timer.daemon = True
+            timer.start()
+        return reply
 
     def _send_quietly(self, reply, peer):
         try:
