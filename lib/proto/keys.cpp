@@ -7,6 +7,7 @@
 
 #include "crypto.hpp"
 #include "ntpkit/proto/errc.hpp"
+#include "escape.hpp"
 
 namespace ntpkit::proto {
 namespace {
@@ -276,7 +277,7 @@ std::optional<symmetric_key> parse_ntp_line(std::string_view line, key_file_erro
   const auto algorithm = ntpd_type(words[1]);
   if (!algorithm) {
     return fail(err, errc::unsupported_algorithm,
-                "unknown ntp.keys type '" + std::string(words[1]) + "'");
+                "unknown ntp.keys type '" + detail::escape_bytes(words[1]) + "'");
   }
   auto secret = decode_ntp_key(words[2], err);
   if (!secret) return std::nullopt;
@@ -299,7 +300,7 @@ std::optional<symmetric_key> parse_chrony_line(std::string_view line, key_file_e
   if (!algorithm) {
     const bool known = is_chrony_spelling(type);
     return fail(err, errc::unsupported_algorithm,
-                (known ? "chrony type '" : "unknown chrony.keys type '") + std::string(type) +
+                (known ? "chrony type '" : "unknown chrony.keys type '") + detail::escape_bytes(type) +
                     (known ? "' is not implemented by ntpkit" : "'"));
   }
   auto secret = decode_chrony_key(words.back(), err);

@@ -167,6 +167,9 @@ TEST_CASE("ntp.keys: bad lines are refused with their line number and a reason")
       {"5 md5 a b c", errc::bad_key_file, "too many fields"},
       {"5 rot13 abc", errc::unsupported_algorithm, "unknown ntp.keys type 'rot13'"},
       {"5 ripemd160 abc", errc::unsupported_algorithm, "unknown ntp.keys type 'ripemd160'"},
+      // Bytes of the file that reach the error line cannot drive the terminal (fuzz_keys).
+      {"5 \x1b]0;x\x07\\ abc", errc::unsupported_algorithm,
+       "unknown ntp.keys type '\\x1b]0;x\\x07\\x5c'"},
       {"5 AES-128-CMAC 0123456789abcdef", errc::unsupported_algorithm,
        "unknown ntp.keys type 'AES-128-CMAC'"},
       {"5 md5 0123456789abcdef0123z", errc::bad_key, "hex key has a character that is not hex"},

@@ -14,6 +14,14 @@
       version, RFC 7822 field boundaries, NTS-shaped fields (RFC 8915), MACs of 16 to 64 bytes,
       crypto-NAKs, each kiss code of RFC 5905 §7.4, and malformed lengths.
 
+  corpus.py mac --out DIR
+      Inputs for fuzz_mac: the 7-byte prefix of fuzz_mac.cpp (algorithm, policy, key length,
+      key id), the key, then a datagram: replies chronyd 4.3 and NTPsec ntpd sent to
+      tests/tools/mac_probe with known keys (the rows of tests/proto/mac_test.cpp), requests
+      and replies signed here with hashlib for every classic algorithm and both digest
+      lengths, and unsigned datagrams (plain, with extension fields, with a crypto-NAK) that
+      the target signs itself for every algorithm, AES-CMAC included.
+
 Running it again adds nothing twice: file names end in the SHA-1 of their content.
 """
 
@@ -330,6 +338,105 @@ def synthetic_replies():
     return out
 
 
+# --- MAC inputs -----------------------------------------------------------------------------
+
+# Table order of proto::mac_algorithms(): (name, hashlib name or None for AES-CMAC, key bytes).
+MAC_ALGORITHMS = [
+    ('md5', 'md5', None), ('sha1', 'sha1', None), ('sha224', 'sha224', None),
+    ('sha256', 'sha256', None), ('sha384', 'sha384', None), ('sha512', 'sha512', None),
+    ('sha3-224', 'sha3_224', None), ('sha3-256', 'sha3_256', None),
+    ('sha3-384', 'sha3_384', None), ('sha3-512', 'sha3_512', None),
+    ('aes128', None, 16), ('aes192', None, 24), ('aes256', None, 32),
+]
+K16 = bytes(range(16))
+K32 = bytes(range(32))
+
+# Replies captured from real servers with the keys above (tests/proto/mac_test.cpp):
+# (label, algorithm index, key, key id, reply hex).
+CAPTURED_MAC_REPLIES = [
+    ('chronyd-sha256-full-v3', 3, K32, 3,
+     '1c0300e7 00000000 00000000 7f7f0101 eeb23288 7b914cd5 6fdea1a0 a8041c5c'
+     'eeb2329b f75d7167 eeb2329b f7653632 00000003 b799d5d0 344c7242 4dc20aa9'
+     '8ba2302f 37cef9ee 4c7069ac b6b4beff c24b0db0'),
+    ('chronyd-sha512-20', 5, K32, 5,
+     '240300e7 00000000 00000000 7f7f0101 eeb23288 7b914cd5 546baa1b 559bf304'
+     'eeb2329c 3c1139a9 eeb2329c 3c168d34 00000005 9128b5ae 14e7afaf ccc56d81'
+     '4d2c685c d84ac628'),
+    ('chronyd-aes128', 10, K16, 10,
+     '240300e7 00000000 00000000 7f7f0101 eeb23288 7b914cd5 c4433ba4 f642d501'
+     'eeb2329c 8bcb5c71 eeb2329c 8bfd17d0 0000000a 874aa999 c0527e3d 366027f2'
+     '5a092b11'),
+    ('chronyd-md5', 0, K16, 1,
+     '240300e7 00000000 00000000 7f7f0101 eeb23288 7b914cd5 91b1bc5f 044a9edb'
+     'eeb2329c d48962cf eeb2329c d48dba7e 00000001 c08b710f 6b1f0fca 97a42d7c'
+     '39ca4c42'),
+    ('ntpd-sha256-20', 3, K32, 3,
+     '240a00e9 00000000 00000000 7f000001 00000000 00000000 46bb2211 b9cdd7f8'
+     'eeb232bf 096bf2ae eeb232bf 0971f103 00000003 79216d2e cc286b53 037418d4'
+     'fa7d3f50 6e690b83'),
+    ('ntpd-aes256', 12, K32, 12,
+     '240a00e9 00000000 00000000 7f000001 00000000 00000000 00460bb8 da580192'
+     'eeb232bf 7d0963f4 eeb232bf 7d13c0e8 0000000c 73035447 2f1184e1 7ca3a76d'
+     '98a87767'),
+    ('ntpd-sha3-512-20', 9, K32, 9,
+     '240a00e9 00000000 00000000 7f000001 00000000 00000000 93fd54e5 f3512fd9'
+     'eeb232bf d595a87e eeb232bf d59b918c 00000009 174e5821 584ee432 630fad7d'
+     'bfb26d7d 2a78a3eb'),
+    ('ntpd-sha224-20', 2, K32, 13,
+     '240a00e9 00000000 00000000 7f000001 00000000 00000000 ce087b6d 4a7c8be0'
+     'eeb232c0 48e4d67f eeb232c0 48eaa245 0000000d ec1c76c9 d476a923 21adac68'
+     '92515477 ae3d47d7'),
+]
+
+
+def mac_prefix(algorithm, key, key_id, truncate=False, v3_for_long=True, tamper=0):
+    """fuzz_mac.cpp's prefix for `key` (its length must be one the target can select)."""
+    _, _, cmac = MAC_ALGORITHMS[algorithm]
+    selector = 0 if cmac else len(key) - 1  # classic keys: 1 + selector % 255 bytes
+    flags = (1 if truncate else 0) | (2 if v3_for_long else 0) | ((tamper & 0x3f) << 2)
+    return bytes([algorithm, flags, selector]) + struct.pack('>I', key_id)
+
+
+def mac_inputs():
+    """(label, bytes) pairs."""
+    out = []
+    for label, algorithm, key, key_id, reply in CAPTURED_MAC_REPLIES:
+        out.append((f'captured-{label}', mac_prefix(algorithm, key, key_id) + key +
+                    bytes.fromhex(reply.replace(' ', ''))))
+    request = header(xmt=0x3c1a7d2e9b845f10)
+    reply = header(**SERVER)
+    for algorithm, (name, hash_name, cmac) in enumerate(MAC_ALGORITHMS):
+        key = K16 if cmac == 16 or cmac is None else K32[:cmac]
+        # Unsigned: the target signs these itself (the only AES-CMAC seeds it can make).
+        for truncate in (False, True):
+            out.append((f'unsigned-{name}-{"20" if truncate else "full"}',
+                        mac_prefix(algorithm, key, 7, truncate, tamper=algorithm) + key + reply))
+        out.append((f'unsigned-{name}-ef', mac_prefix(algorithm, key, 7, tamper=3) + key +
+                    request + field(0x0104, det(name, 32))))
+        out.append((f'nak-{name}', mac_prefix(algorithm, key, 7) + key + reply + bytes(4)))
+        if cmac:
+            continue
+        for truncate in (False, True):
+            digest = hashlib.new(hash_name, key + request).digest()
+            if truncate:
+                digest = digest[:20]
+            signed = request + struct.pack('>I', 7) + digest
+            out.append((f'signed-{name}-{len(digest)}', mac_prefix(algorithm, key, 7, truncate) +
+                        key + signed))
+            out.append((f'otherid-{name}-{len(digest)}', mac_prefix(algorithm, key, 8, truncate) +
+                        key + signed))
+    return out
+
+
+def cmd_mac(args):
+    os.makedirs(args.out, exist_ok=True)
+    items = mac_inputs()
+    for label, content in items:
+        with open(os.path.join(args.out, sha1_name('syn-' + label, content)), 'wb') as f:
+            f.write(content)
+    print(f'mac: {len(items)} files written to {args.out}')
+
+
 def cmd_synthetic(args):
     for out, items in ((args.packet, synthetic_packets()), (args.reply, synthetic_replies())):
         os.makedirs(out, exist_ok=True)
@@ -353,9 +460,11 @@ def main():
     p = sub.add_parser('synthetic')
     p.add_argument('--packet', required=True)
     p.add_argument('--reply', required=True)
+    p = sub.add_parser('mac')
+    p.add_argument('--out', required=True)
     args = parser.parse_args()
-    {'packets': cmd_packets, 'replies': cmd_replies, 'synthetic': cmd_synthetic}[args.command](
-        args)
+    {'packets': cmd_packets, 'replies': cmd_replies, 'synthetic': cmd_synthetic,
+     'mac': cmd_mac}[args.command](args)
 
 
 if __name__ == '__main__':
