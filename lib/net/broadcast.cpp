@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "ntpkit/net/udp_exchange.hpp"
+#include "run.hpp"
 #include "ntpkit/proto/exchange.hpp"
 #include "ntpkit/proto/packet.hpp"
 
@@ -51,12 +52,6 @@ report::sample heard(const proto::packet& p, const received_datagram& d,
   e.local_precision = local_precision();
   s.assessed = proto::assess_broadcast(p, e);
   return s;
-}
-
-std::string seconds_text(std::chrono::milliseconds ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(ms.count()) / 1000.0);
-  return buf;
 }
 
 }  // namespace
@@ -120,7 +115,7 @@ asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
   for (auto& a : t.addresses) report::conclude(a, {});
   if (t.addresses.empty()) {
     t.error = {error_kind::timeout,
-               "no broadcast heard within " + seconds_text(o.duration) +
+               "no broadcast heard within " + detail::seconds_text(o.duration) +
                    (stray.empty() ? "" : " (ignored: " + stray + ")"),
                {}};
   }
@@ -128,16 +123,7 @@ asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
 }
 
 report::target_report listen_broadcast_blocking(const broadcast_options& options) {
-  asio::io_context io;
-  report::target_report out;
-  std::exception_ptr failure;
-  asio::co_spawn(io, listen_broadcast(options), [&](std::exception_ptr e, report::target_report r) {
-    failure = e;
-    out = std::move(r);
-  });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
-  return out;
+  return detail::run_blocking(listen_broadcast(options));
 }
 
 }  // namespace ntpkit::net

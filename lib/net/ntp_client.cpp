@@ -16,6 +16,7 @@
 
 #include "../proto/dotted_quad.hpp"
 #include "ntpkit/net/udp_exchange.hpp"
+#include "run.hpp"
 #include "ntpkit/proto/errc.hpp"
 #include "ntpkit/proto/packet.hpp"
 
@@ -29,12 +30,6 @@ using report::error_kind;
 
 // Room for any NTP datagram we accept (header, NTS fields, MAC); longer ones are "oversized".
 constexpr std::size_t receive_buffer_size = 2048;
-
-std::string seconds_text(std::chrono::milliseconds ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(ms.count()) / 1000.0);
-  return buf;
-}
 
 // An address as text; IPv4 by hand (see proto/dotted_quad.hpp).
 std::string address_text(const asio::ip::address& address) {
@@ -347,7 +342,7 @@ asio::awaitable<report::address_report> query_on(udp::endpoint server, const que
     }
   }
   if (transport.kind == error_kind::timeout && transport.message.empty()) {
-    transport.message = "no reply within " + seconds_text(o.timeout);
+    transport.message = "no reply within " + detail::seconds_text(o.timeout);
   }
   const bool clean = !transport && !stop && a.ignored.empty() &&
                      std::all_of(sent.begin(), sent.end(),
@@ -491,17 +486,7 @@ asio::awaitable<std::vector<report::target_report>> probe(std::vector<target> ta
 std::vector<report::target_report> probe_blocking(std::vector<target> targets,
                                                   const probe_options& options,
                                                   target_done on_done) {
-  asio::io_context io;
-  std::vector<report::target_report> out;
-  std::exception_ptr failure;
-  asio::co_spawn(io, probe(std::move(targets), options, std::move(on_done)),
-                 [&](std::exception_ptr e, std::vector<report::target_report> r) {
-                   failure = e;
-                   out = std::move(r);
-                 });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
-  return out;
+  return detail::run_blocking(probe(std::move(targets), options, std::move(on_done)));
 }
 
 }  // namespace ntpkit::net

@@ -25,6 +25,20 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// A recvmsg header for one datagram into `iov`, its sender into `name`, ancillary data into
+// `control`.
+template <std::size_t N>
+msghdr receive_header(sockaddr_storage& name, iovec& iov, char (&control)[N]) {
+  msghdr msg{};
+  msg.msg_name = &name;
+  msg.msg_namelen = sizeof name;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = N;
+  return msg;
+}
 using std::chrono::system_clock;
 
 // Transmit timestamps of this many recent sends are kept.
@@ -111,13 +125,7 @@ void timestamping_socket::drain_error_queue() {
     std::uint8_t payload[128];
     sockaddr_storage name{};
     iovec iov{payload, sizeof payload};
-    msghdr msg{};
-    msg.msg_name = &name;
-    msg.msg_namelen = sizeof name;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    msghdr msg = receive_header(name, iov, control);
     if (::recvmsg(socket_.native_handle(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
     std::optional<proto::sys_nanoseconds> stamp;
     std::optional<std::uint32_t> id;
@@ -147,13 +155,7 @@ result<received_datagram> timestamping_socket::try_receive(std::span<std::uint8_
   alignas(cmsghdr) char control[256];
   sockaddr_storage name{};
   iovec iov{buffer.data(), buffer.size()};
-  msghdr msg{};
-  msg.msg_name = &name;
-  msg.msg_namelen = sizeof name;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  msghdr msg = receive_header(name, iov, control);
   const auto n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
   const auto user_time = now_ns();
   if (n < 0) return last_error();
