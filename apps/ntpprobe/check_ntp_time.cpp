@@ -13,6 +13,7 @@
 #include <string>
 
 #include "../common/clock_guard.hpp"
+#include "../common/round.hpp"
 #include "ntpkit/net/ntp_client.hpp"
 #include "ntpkit/report/nagios.hpp"
 #include "ntpkit/report/text.hpp"
@@ -205,7 +206,7 @@ int check_ntp_time_main(int argc, char** argv) {
   const double budget_s = std::max(1, o.timeout_s) / 2.0;
   net::probe_options opt;
   opt.address_family = o.family;
-  opt.query.timeout = std::chrono::milliseconds(std::llround(std::min(1.0, budget_s) * 1000));
+  opt.query.timeout = std::chrono::milliseconds(round_ll(std::min(1.0, budget_s) * 1000));
   opt.query.retries = static_cast<unsigned>(std::max(0.0, std::floor((budget_s - 1.0) / 2.0)));
   net::target t{o.host, o.host, static_cast<std::uint16_t>(port)};
   auto reports = net::probe_blocking({t}, opt);

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "../common/keyfile.hpp"
+#include "../common/round.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -245,12 +246,12 @@ std::variant<net::broadcast_options, std::string> make_broadcast(const probe_cli
                           : boost::asio::ip::address(boost::asio::ip::address_v4::any());
   }
   b.local = net::udp::endpoint(local, static_cast<std::uint16_t>(o.port));
-  b.duration = std::chrono::milliseconds(std::llround((o.timeout_given ? o.timeout_s : 70.0) * 1000));
+  b.duration = std::chrono::milliseconds(round_ll((o.timeout_given ? o.timeout_s : 70.0) * 1000));
   b.max_packets = o.samples > 1 ? static_cast<unsigned>(o.samples) : 0;
   if (!(o.broadcast_delay_s >= 0 && o.broadcast_delay_s < 1)) {
     return std::string("--broadcast-delay must be from 0 to 1 second");
   }
-  b.assumed_delay = proto::duration::from_ns(std::llround(o.broadcast_delay_s * 1e9));
+  b.assumed_delay = proto::duration::from_ns(round_ll(o.broadcast_delay_s * 1e9));
   for (const auto& s : senders) {
     auto a = boost::asio::ip::make_address(s, ec);
     if (ec) return "with --listen-broadcast, servers filter senders and must be IP addresses: '" +
@@ -298,8 +299,8 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o) {
   auto& q = plan.options.query;
   q.samples = static_cast<unsigned>(o.samples);
   q.retries = static_cast<unsigned>(o.retries);
-  q.timeout = std::chrono::milliseconds(std::max<long long>(1, std::llround(o.timeout_s * 1000)));
-  q.interval = std::chrono::milliseconds(std::llround(o.interval_s * 1000));
+  q.timeout = std::chrono::milliseconds(std::max<long long>(1, round_ll(o.timeout_s * 1000)));
+  q.interval = std::chrono::milliseconds(round_ll(o.interval_s * 1000));
   q.version = static_cast<std::uint8_t>(o.ntp_version);
   q.interleaved = o.interleaved;
   if (o.interleaved && o.samples < 2) {

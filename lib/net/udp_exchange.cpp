@@ -243,9 +243,13 @@ std::int8_t local_precision() {
         ::clock_gettime(CLOCK_REALTIME, &b);
       } while (b.tv_sec == a.tv_sec && b.tv_nsec == a.tv_nsec);
       const long step = (b.tv_sec - a.tv_sec) * 1'000'000'000L + (b.tv_nsec - a.tv_nsec);
-      best = std::min(best, step);
+      if (step > 0) best = std::min(best, step);
     }
-    return static_cast<std::int8_t>(std::ceil(std::log2(static_cast<double>(best) * 1e-9)));
+    // ceil(log2(best ns / 1e9)), in integers (std::log2 would make programs load libm): the
+    // smallest p with 2^p >= best / 1e9, i.e. -q for the largest q with best * 2^q <= 1e9.
+    int q = 0;
+    while ((best << (q + 1)) <= 1'000'000'000L) ++q;
+    return static_cast<std::int8_t>(-q);
   }();
   return precision;
 }

@@ -184,10 +184,15 @@ duration offset_jitter(std::span<const measurement> samples, std::size_t selecte
                           static_cast<long double>(samples[selected].offset.bits());
     sum += d * d;
   }
+  // std::sqrt is the x87 instruction here (this file is built with -fno-math-errno, see
+  // lib/CMakeLists.txt), and the rounding below is std::llroundl's (half away from zero) for
+  // this non-negative value: neither calls libm, which programs then need not load.
   const long double rms = std::sqrt(sum / static_cast<long double>(samples.size() - 1));
   constexpr long double max_bits = 9.2e18L;
-  return duration::from_bits(rms >= max_bits ? std::int64_t{9'200'000'000'000'000'000}
-                                             : static_cast<std::int64_t>(std::llroundl(rms)));
+  if (rms >= max_bits) return duration::from_bits(std::int64_t{9'200'000'000'000'000'000});
+  auto bits = static_cast<std::int64_t>(rms);                  // toward zero
+  if (rms - static_cast<long double>(bits) >= 0.5L) ++bits;    // exact: 64-bit mantissa
+  return duration::from_bits(bits);
 }
 
 }  // namespace ntpkit::proto

@@ -48,8 +48,9 @@ class duration {
     return duration(std::int64_t{1} << (32 + exponent));
   }
   constexpr std::int64_t bits() const noexcept { return bits_; }
-  /// Seconds as a double: bits × 2^-32 (not bits / UINT32_MAX).
-  double to_seconds() const noexcept { return std::ldexp(static_cast<double>(bits_), -32); }
+  /// Seconds as a double: bits × 2^-32 (not bits / UINT32_MAX). A multiplication by a power of
+  /// two, exact like std::ldexp(bits, -32) but inline: ldexp would make programs load libm.
+  constexpr double to_seconds() const noexcept { return static_cast<double>(bits_) * 0x1p-32; }
   /// Nanoseconds, rounded toward zero.
   constexpr std::int64_t to_ns() const noexcept {
     const bool negative = bits_ < 0;
