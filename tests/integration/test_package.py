@@ -14,23 +14,7 @@ import subprocess
 import tempfile
 import unittest
 
-BUILD = os.environ.get("NTPKIT_BUILD_DIR", "")
-SOURCE = os.environ.get("NTPKIT_SOURCE_DIR", "")
-
-
-def run(args, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, timeout=600, **kw)
-    if r.returncode != 0:
-        raise AssertionError(f"{args} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
-
-
-def cache_value(name):
-    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
-        for line in f:
-            if line.startswith(name + ":"):
-                return line.split("=", 1)[1].strip()
-    return ""
+from build_tree import BUILD, SOURCE, cache_value, run
 
 
 def control_fields(text):
