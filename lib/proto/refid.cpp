@@ -2,6 +2,7 @@
 
 #include "crypto.hpp"
 #include "dotted_quad.hpp"
+#include "escape.hpp"
 
 
 #include <algorithm>
@@ -84,18 +85,8 @@ std::string_view lookup(std::span<const code_meaning> table, std::string_view co
 std::string ascii_text(const std::array<std::uint8_t, 4>& r) {
   std::size_t n = 4;
   while (n > 0 && r[n - 1] == 0) --n;
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = r[i];
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char esc[5];
-      std::snprintf(esc, sizeof esc, "\\x%02x", c);
-      out += esc;
-    }
-  }
-  return out;
+  return detail::escape_bytes(
+      std::string_view(reinterpret_cast<const char*>(r.data()), n));
 }
 
 bool is_printable_code(const std::array<std::uint8_t, 4>& r) {
