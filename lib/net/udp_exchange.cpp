@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -19,6 +20,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace ntpkit::net {
 namespace {
@@ -72,48 +74,111 @@ bool is_recverr(const cmsghdr* c) {
 
 }  // namespace
 
-timestamping_socket::timestamping_socket(udp::socket s, bool rx_kernel, bool tx_kernel)
-    : socket_(std::move(s)), rx_kernel_(rx_kernel), tx_kernel_(tx_kernel) {}
-timestamping_socket::timestamping_socket(timestamping_socket&&) noexcept = default;
-timestamping_socket& timestamping_socket::operator=(timestamping_socket&&) noexcept = default;
-timestamping_socket::~timestamping_socket() = default;
+timestamping_socket::timestamping_socket(const asio::any_io_executor& ex, int fd, bool v6,
+                                         bool rx_kernel, bool tx_kernel)
+    : socket_(ex), fd_(fd), v6_(v6), rx_kernel_(rx_kernel), tx_kernel_(tx_kernel) {}
+
+timestamping_socket::timestamping_socket(timestamping_socket&& o) noexcept
+    : socket_(std::move(o.socket_)),
+      fd_(std::exchange(o.fd_, -1)),
+      v6_(o.v6_),
+      rx_kernel_(o.rx_kernel_),
+      tx_kernel_(o.tx_kernel_),
+      next_id_(o.next_id_),
+      late_reads_(o.late_reads_),
+      reads_(o.reads_),
+      tx_times_(std::move(o.tx_times_)),
+      icmp_error_(o.icmp_error_) {}
+
+timestamping_socket& timestamping_socket::operator=(timestamping_socket&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    socket_ = std::move(o.socket_);
+    fd_ = std::exchange(o.fd_, -1);
+    v6_ = o.v6_;
+    rx_kernel_ = o.rx_kernel_;
+    tx_kernel_ = o.tx_kernel_;
+    next_id_ = o.next_id_;
+    late_reads_ = o.late_reads_;
+    reads_ = o.reads_;
+    tx_times_ = std::move(o.tx_times_);
+    icmp_error_ = o.icmp_error_;
+  }
+  return *this;
+}
+
+timestamping_socket::~timestamping_socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 result<timestamping_socket> timestamping_socket::open(const asio::any_io_executor& ex,
                                                       const udp& protocol) {
-  udp::socket s(ex);
-  boost::system::error_code ec;
-  s.open(protocol, ec);
-  if (!ec) s.non_blocking(true, ec);
-  if (ec) return std::error_code(ec);
-  const int fd = s.native_handle();
+  // Opened outside the event loop: it joins the loop's epoll set only when a receive() has to
+  // wait (see send()).
   const bool v4 = protocol == udp::v4();
+  const int fd = ::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return last_error();
   // ICMP errors (port unreachable, ...) reach an unconnected socket only through IP_RECVERR.
   set_int_option(fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_RECVERR : IPV6_RECVERR, 1);
   const int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_TX_SOFTWARE |
                     SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
                     SOF_TIMESTAMPING_OPT_TSONLY;
   if (set_int_option(fd, SOL_SOCKET, SO_TIMESTAMPING, flags)) {
-    return timestamping_socket(std::move(s), true, true);
+    return timestamping_socket(ex, fd, !v4, true, true);
   }
   const bool rx = set_int_option(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
-  return timestamping_socket(std::move(s), rx, false);
+  return timestamping_socket(ex, fd, !v4, rx, false);
+}
+
+int timestamping_socket::native_handle() noexcept {
+  return socket_.is_open() ? socket_.native_handle() : fd_;
+}
+
+result<void> timestamping_socket::enter_event_loop() {
+  if (socket_.is_open()) return {};
+  boost::system::error_code ec;
+  socket_.assign(v6_ ? udp::v6() : udp::v4(), fd_, ec);  // epoll_ctl(ADD); fd_ kept on failure
+  if (ec) return std::error_code(ec);
+  fd_ = -1;
+  return {};
+}
+
+void timestamping_socket::leave_event_loop() {
+  if (!socket_.is_open()) return;
+  boost::system::error_code ec;
+  fd_ = socket_.release(ec);  // epoll_ctl(DEL); no operation is pending on it (see send())
 }
 
 result<void> timestamping_socket::listen_on(const udp::endpoint& local,
                                             const asio::ip::address* group) {
-  boost::system::error_code ec;
-  socket_.set_option(udp::socket::reuse_address(true), ec);
-  if (!ec) socket_.bind(local, ec);
-  if (!ec && group) socket_.set_option(asio::ip::multicast::join_group(*group), ec);
-  if (ec) return std::error_code(ec);
+  const int fd = native_handle();
+  if (!set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1)) return last_error();
+  if (::bind(fd, local.data(), static_cast<socklen_t>(local.size())) != 0) return last_error();
+  if (group) {
+    const udp protocol = v6_ ? udp::v6() : udp::v4();
+    const asio::ip::multicast::join_group join(*group);
+    if (::setsockopt(fd, join.level(protocol), join.name(protocol), join.data(protocol),
+                     static_cast<socklen_t>(join.size(protocol))) != 0) {
+      return last_error();
+    }
+  }
   return {};
 }
 
 result<sent_datagram> timestamping_socket::send(std::span<const std::uint8_t> bytes,
                                                 const udp::endpoint& to) {
+  // The socket is out of the event loop's epoll set while it sends. In it, epoll has a
+  // wait-queue entry on the socket, and when the kernel queues our transmit timestamp (T1) on
+  // the error queue it runs epoll's wake-up callback for it, after taking T1 and before
+  // passing the packet on: on loopback that was 0.9 us more in every measured delay
+  // (docs/benchmarks.md). chronyd's client, which waits in select(), has no such entry while
+  // it sends. receive() puts the socket back when it has to wait; a reply already queued by
+  // then (a fast server) needs no epoll call at all.
+  leave_event_loop();
+  const int fd = native_handle();
   // Nothing but the clock read stands between T1 and the system call.
   const auto t1 = now_ns();
-  const auto n = ::sendto(socket_.native_handle(), bytes.data(), bytes.size(), 0, to.data(),
+  const auto n = ::sendto(fd, bytes.data(), bytes.size(), 0, to.data(),
                           static_cast<socklen_t>(to.size()));
   if (n < 0) return last_error();
   return sent_datagram{t1, next_id_++};
@@ -126,7 +191,7 @@ void timestamping_socket::drain_error_queue() {
     sockaddr_storage name{};
     iovec iov{payload, sizeof payload};
     msghdr msg = receive_header(name, iov, control);
-    if (::recvmsg(socket_.native_handle(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
+    if (::recvmsg(native_handle(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
     std::optional<proto::sys_nanoseconds> stamp;
     std::optional<std::uint32_t> id;
     for (auto* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -156,7 +221,7 @@ result<received_datagram> timestamping_socket::try_receive(std::span<std::uint8_
   sockaddr_storage name{};
   iovec iov{buffer.data(), buffer.size()};
   msghdr msg = receive_header(name, iov, control);
-  const auto n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+  const auto n = ::recvmsg(native_handle(), &msg, MSG_DONTWAIT);
   const auto user_time = now_ns();
   if (n < 0) return last_error();
   received_datagram d;
@@ -208,6 +273,7 @@ asio::awaitable<result<received_datagram>> timestamping_socket::receive(
     if (last_look || std::chrono::steady_clock::now() >= deadline) {
       co_return std::make_error_code(std::errc::timed_out);
     }
+    if (auto in = enter_event_loop(); !in) co_return in.error();
     auto done = co_await (socket_.async_wait(udp::socket::wait_read, use_tuple) ||
                           timer.async_wait(use_tuple));
     if (done.index() == 1) {

@@ -5,12 +5,17 @@
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -108,4 +113,111 @@ TEST_CASE("past its deadline receive hands out at most 64 datagrams in a row") {
   const auto [in_time, ec2] = drain(io, sock, std::chrono::steady_clock::now() + 200ms);
   CHECK(in_time == 36);
   CHECK(ec2 == std::errc::timed_out);
+}
+
+namespace {
+
+// The descriptors registered in epoll instance `epfd` of this process (its fdinfo "tfd:" lines).
+std::vector<int> epoll_members(int epfd) {
+  std::vector<int> fds;
+  std::ifstream info("/proc/self/fdinfo/" + std::to_string(epfd));
+  for (std::string line; std::getline(info, line);) {
+    if (line.rfind("tfd:", 0) == 0) fds.push_back(std::stoi(line.substr(4)));
+  }
+  return fds;
+}
+
+// The epoll instances this process has open (the io_context's reactor among them).
+std::vector<int> epoll_descriptors() {
+  std::vector<int> fds;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target == "anon_inode:[eventpoll]") fds.push_back(std::stoi(e.path().filename()));
+  }
+  return fds;
+}
+
+bool registered(int fd) {
+  for (int ep : epoll_descriptors()) {
+    const auto members = epoll_members(ep);
+    if (std::find(members.begin(), members.end(), fd) != members.end()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a socket sends from outside the event loop's epoll set and waits inside it") {
+  // While a socket is in an epoll set, the kernel runs epoll's wake-up callback when it queues
+  // the transmit timestamp, between taking T1 and passing the packet on: measurably more
+  // delay (docs/benchmarks.md). So send() takes the socket out, and receive() puts it back
+  // only when it has to wait.
+  asio::io_context io;
+  peer server;
+  auto sock = net::timestamping_socket::open(io.get_executor(), net::udp::v4());
+  REQUIRE(sock.has_value());
+  const int fd = sock->native_handle();
+  CHECK_FALSE(sock->in_event_loop());
+  CHECK_FALSE(registered(fd));
+
+  const std::vector<std::uint8_t> hello(48, 0);
+  REQUIRE(sock->send(hello, server.endpoint()).has_value());
+  CHECK_FALSE(registered(fd));
+
+  // Nothing comes: receive() waits, in the epoll set, and stays there afterwards.
+  auto [none, ec] = drain(io, *sock, std::chrono::steady_clock::now() + 50ms);
+  CHECK(none == 0);
+  CHECK(ec == std::errc::timed_out);
+  CHECK(sock->in_event_loop());
+  CHECK(sock->native_handle() == fd);
+  CHECK(registered(fd));
+
+  // The next send leaves the set again; the descriptor is the same socket.
+  REQUIRE(sock->send(hello, server.endpoint()).has_value());
+  CHECK_FALSE(sock->in_event_loop());
+  CHECK(sock->native_handle() == fd);
+  CHECK_FALSE(registered(fd));
+  CHECK(sock->transmit_time(1).has_value());
+
+  // An answer that comes while receive() waits wakes it: the server answers each request
+  // 100 ms after it, by which time receive() has re-entered the set and is suspended.
+  sockaddr_in client{};
+  socklen_t size = sizeof client;
+  std::uint8_t buf[64];
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(::recvfrom(server.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&client),
+                       &size) == 48);
+  }
+  std::thread answer([&] {
+    std::this_thread::sleep_for(100ms);
+    ::sendto(server.fd, buf, 48, 0, reinterpret_cast<sockaddr*>(&client), size);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto [got, ec2] = drain(io, *sock, start + 600ms);
+  answer.join();
+  CHECK(got == 1);
+  CHECK(ec2 == std::errc::timed_out);
+  CHECK(std::chrono::steady_clock::now() - start < 1500ms);
+}
+
+TEST_CASE("a moved socket keeps its descriptor, in or out of the event loop") {
+  asio::io_context io;
+  peer server;
+  auto sock = net::timestamping_socket::open(io.get_executor(), net::udp::v4());
+  REQUIRE(sock.has_value());
+  const int fd = sock->native_handle();
+  net::timestamping_socket moved = std::move(*sock);
+  CHECK(moved.native_handle() == fd);
+  CHECK(::fcntl(fd, F_GETFD) >= 0);
+  auto [none, ec] = drain(io, moved, std::chrono::steady_clock::now() + 20ms);
+  CHECK(ec == std::errc::timed_out);
+  REQUIRE(moved.in_event_loop());
+  net::timestamping_socket again = std::move(moved);
+  CHECK(again.native_handle() == fd);
+  CHECK(again.in_event_loop());
+  {
+    auto gone = std::move(again);  // closes fd when it goes
+  }
+  CHECK(::fcntl(fd, F_GETFD) < 0);
 }

@@ -54,7 +54,9 @@ class NTPKIT_API timestamping_socket {
   /// port) and joins multicast `group` when given.
   result<void> listen_on(const udp::endpoint& local, const asio::ip::address* group);
 
-  /// Sends `bytes` to `to`. The clock is read immediately before the system call.
+  /// Sends `bytes` to `to`. The clock is read immediately before the system call. Not while a
+  /// receive() on this socket is suspended: the socket leaves the event loop's epoll set for
+  /// the send (see udp_exchange.cpp).
   result<sent_datagram> send(std::span<const std::uint8_t> bytes, const udp::endpoint& to);
 
   /// Waits for the next datagram until `deadline` (steady clock). A datagram already queued is
@@ -72,14 +74,27 @@ class NTPKIT_API timestamping_socket {
   /// True when the kernel timestamps received datagrams.
   bool kernel_receive_timestamps() const noexcept { return rx_kernel_; }
 
+  /// The socket's descriptor.
+  int native_handle() noexcept;
+
+  /// True while the descriptor is in the event loop's epoll set (from a receive() that had to
+  /// wait until the next send()).
+  bool in_event_loop() const noexcept { return socket_.is_open(); }
+
  private:
-  explicit timestamping_socket(udp::socket s, bool rx_kernel, bool tx_kernel);
+  timestamping_socket(const asio::any_io_executor& ex, int fd, bool v6, bool rx_kernel,
+                      bool tx_kernel);
+  // Puts the descriptor into the event loop (socket_ owns it then), or takes it out (fd_).
+  result<void> enter_event_loop();
+  void leave_event_loop();
   // Reads the error queue: transmit timestamps and ICMP errors.
   void drain_error_queue();
   // One non-blocking read; std::errc::resource_unavailable_try_again when nothing is queued.
   result<received_datagram> try_receive(std::span<std::uint8_t> buffer);
 
-  udp::socket socket_;
+  udp::socket socket_;  // owns the descriptor while it is in the event loop
+  int fd_ = -1;         // owns it otherwise
+  bool v6_ = false;
   bool rx_kernel_ = false;
   bool tx_kernel_ = false;
   std::uint32_t next_id_ = 0;
