@@ -171,8 +171,8 @@ asio::awaitable<bool> await_reply(timestamping_socket& sock, const udp::endpoint
       continue;
     }
     // A basic answer echoes our transmit field, an interleaved one our receive field.
-    auto req = std::find_if(sent.begin(), sent.end(), [&](const outstanding& o) {
-      return o.transmit == reply->origin || (o.token && *o.token == reply->origin);
+    auto req = std::find_if(sent.begin(), sent.end(), [&](const outstanding& r) {
+      return r.transmit == reply->origin || (r.token && *r.token == reply->origin);
     });
     if (req == sent.end()) {
       a.ignore("origin");
@@ -333,9 +333,9 @@ asio::awaitable<report::address_report> query_on(udp::endpoint server, const que
       if (answered) {
         transport = {};
         // Kiss-o'-Death: RATE means slow down, DENY/RSTR mean go away; either way we stop.
-        const auto& last = a.samples.back().assessed;
-        stop = last.result == proto::verdict::kiss;
-        if (stop) pace.kissed(server, last.kiss_code);
+        const auto& verdict = a.samples.back().assessed;
+        stop = verdict.result == proto::verdict::kiss;
+        if (stop) pace.kissed(server, verdict.kiss_code);
       } else if (transport.kind != error_kind::timeout) {
         stop = true;
       }
