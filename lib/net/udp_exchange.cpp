@@ -78,37 +78,13 @@ timestamping_socket::timestamping_socket(const asio::any_io_executor& ex, int fd
                                          bool rx_kernel, bool tx_kernel)
     : socket_(ex), fd_(fd), v6_(v6), rx_kernel_(rx_kernel), tx_kernel_(tx_kernel) {}
 
-timestamping_socket::timestamping_socket(timestamping_socket&& o) noexcept
-    : socket_(std::move(o.socket_)),
-      fd_(std::exchange(o.fd_, -1)),
-      v6_(o.v6_),
-      rx_kernel_(o.rx_kernel_),
-      tx_kernel_(o.tx_kernel_),
-      next_id_(o.next_id_),
-      late_reads_(o.late_reads_),
-      reads_(o.reads_),
-      tx_times_(std::move(o.tx_times_)),
-      icmp_error_(o.icmp_error_) {}
+timestamping_socket::timestamping_socket(timestamping_socket&&) noexcept = default;
+timestamping_socket& timestamping_socket::operator=(timestamping_socket&&) noexcept = default;
+timestamping_socket::~timestamping_socket() = default;
 
-timestamping_socket& timestamping_socket::operator=(timestamping_socket&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    socket_ = std::move(o.socket_);
-    fd_ = std::exchange(o.fd_, -1);
-    v6_ = o.v6_;
-    rx_kernel_ = o.rx_kernel_;
-    tx_kernel_ = o.tx_kernel_;
-    next_id_ = o.next_id_;
-    late_reads_ = o.late_reads_;
-    reads_ = o.reads_;
-    tx_times_ = std::move(o.tx_times_);
-    icmp_error_ = o.icmp_error_;
-  }
-  return *this;
-}
-
-timestamping_socket::~timestamping_socket() {
+void timestamping_socket::owned_fd::reset(int fd) noexcept {
   if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
 }
 
 result<timestamping_socket> timestamping_socket::open(const asio::any_io_executor& ex,
@@ -131,22 +107,22 @@ result<timestamping_socket> timestamping_socket::open(const asio::any_io_executo
 }
 
 int timestamping_socket::native_handle() noexcept {
-  return socket_.is_open() ? socket_.native_handle() : fd_;
+  return socket_.is_open() ? socket_.native_handle() : fd_.get();
 }
 
 result<void> timestamping_socket::enter_event_loop() {
   if (socket_.is_open()) return {};
   boost::system::error_code ec;
-  socket_.assign(v6_ ? udp::v6() : udp::v4(), fd_, ec);  // epoll_ctl(ADD); fd_ kept on failure
-  if (ec) return std::error_code(ec);
-  fd_ = -1;
+  socket_.assign(v6_ ? udp::v6() : udp::v4(), fd_.get(), ec);  // epoll_ctl(ADD)
+  if (ec) return std::error_code(ec);  // fd_ still owns it
+  fd_.release();                       // socket_ does now
   return {};
 }
 
 void timestamping_socket::leave_event_loop() {
   if (!socket_.is_open()) return;
   boost::system::error_code ec;
-  fd_ = socket_.release(ec);  // epoll_ctl(DEL); no operation is pending on it (see send())
+  fd_.reset(socket_.release(ec));  // epoll_ctl(DEL); no operation is pending on it (send())
 }
 
 result<void> timestamping_socket::listen_on(const udp::endpoint& local,

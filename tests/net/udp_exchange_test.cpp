@@ -203,7 +203,6 @@ TEST_CASE("a socket sends from outside the event loop's epoll set and waits insi
 
 TEST_CASE("a moved socket keeps its descriptor, in or out of the event loop") {
   asio::io_context io;
-  peer server;
   auto sock = net::timestamping_socket::open(io.get_executor(), net::udp::v4());
   REQUIRE(sock.has_value());
   const int fd = sock->native_handle();

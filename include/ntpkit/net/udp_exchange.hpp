@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "ntpkit/export.hpp"
@@ -92,8 +93,27 @@ class NTPKIT_API timestamping_socket {
   // One non-blocking read; std::errc::resource_unavailable_try_again when nothing is queued.
   result<received_datagram> try_receive(std::span<std::uint8_t> buffer);
 
+  // A descriptor closed with its holder; a move leaves -1 behind.
+  class owned_fd {
+   public:
+    owned_fd() = default;
+    explicit owned_fd(int fd) noexcept : fd_(fd) {}
+    owned_fd(owned_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    owned_fd& operator=(owned_fd&& o) noexcept {
+      if (this != &o) reset(o.release());
+      return *this;
+    }
+    ~owned_fd() { reset(); }
+    int get() const noexcept { return fd_; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+    void reset(int fd = -1) noexcept;  // closes the one held
+
+   private:
+    int fd_ = -1;
+  };
+
   udp::socket socket_;  // owns the descriptor while it is in the event loop
-  int fd_ = -1;         // owns it otherwise
+  owned_fd fd_;         // owns it otherwise
   bool v6_ = false;
   bool rx_kernel_ = false;
   bool tx_kernel_ = false;
