@@ -18,7 +18,7 @@ _ntpprobe() {
             return
             ;;
         -p | --port | -t | --timeout | -r | --retries | -n | --samples | -i | --interval | \
-            --concurrency | -a | --key | --listen-address | --broadcast-delay | --upstream | \
+            --concurrency | -a | --key | --listen-address | --listen-duration | --broadcast-delay | --upstream | \
             -w | --warning | -c | --critical | --warn-stratum | --crit-stratum | \
             --warn-delay | --crit-delay | --warn-jitter | --crit-jitter | \
             --warn-root-distance | --crit-root-distance | --warn-processing | \
@@ -32,7 +32,7 @@ _ntpprobe() {
             -p --port -t --timeout -r --retries -n --samples -i --interval --allow-fast
             -x --interleaved --ntp-version --concurrency -a --key -k --keyfile --mac-length
             -j --json --json-lines --prometheus -v --verbose --listen-broadcast
-            --listen-address --broadcast-delay --upstream
+            --listen-address --listen-duration --broadcast-delay --upstream
             --nagios -w --warning -c --critical --warn-stratum --crit-stratum --warn-delay
             --crit-delay --warn-jitter --crit-jitter --warn-root-distance --crit-root-distance
             --warn-processing --crit-processing --expect-refid --leap-ok --no-reply-critical

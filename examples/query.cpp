@@ -8,6 +8,7 @@
 
 #include "ntpkit/net/ntp_client.hpp"
 #include "ntpkit/proto/refid.hpp"
+#include "ntpkit/report/describe.hpp"
 #include "ntpkit/version.hpp"
 
 int main(int argc, char** argv) {
@@ -26,13 +27,13 @@ int main(int argc, char** argv) {
   const auto reports = ntpkit::net::probe_blocking({*target}, options);
   const auto& server = reports.front();
   if (server.error) {
-    std::printf("%s: %s\n", server.spec.c_str(), server.error.message.c_str());
+    std::printf("%s: %s\n", server.spec.c_str(), ntpkit::report::target_error_text(server).c_str());
     return 1;
   }
   int status = 0;
   for (const auto& address : server.addresses) {
     if (!address.ok()) {
-      std::printf("%s: %s\n", address.address.c_str(), address.error.message.c_str());
+      std::printf("%s: %s\n", address.address.c_str(), ntpkit::report::address_error_text(address).c_str());
       status = 1;
       continue;
     }

@@ -15,10 +15,11 @@
 #include "../common/clock_guard.hpp"
 #include "../common/round.hpp"
 #include "ntpkit/net/ntp_client.hpp"
-#include "ntpkit/report/nagios.hpp"
+#include "ntpkit/report/plugin.hpp"
 #include "ntpkit/report/text.hpp"
 #include "ntpkit/version.hpp"
-#include "output.hpp"
+#include "../common/exit_code.hpp"
+#include "../common/output.hpp"
 
 namespace ntpkit::apps {
 namespace {
@@ -68,12 +69,12 @@ int lookup(const std::string& host, const char* service, net::family f, long* po
 // The plugin's message when its lookup of host and port fails (exit 3).
 int lookup_failed(const std::string& host, int rc) {
   std::printf("error getting address for %s: %s\n", host.c_str(), ::gai_strerror(rc));
-  return static_cast<int>(plugin_state::unknown);
+  return exit_code::plugin_unknown;
 }
 
 int unknown(const std::string& message, bool with_usage = false) {
   std::printf("check_ntp_time: %s\n%s", message.c_str(), with_usage ? usage_line : "");
-  return static_cast<int>(plugin_state::unknown);
+  return exit_code::plugin_unknown;
 }
 
 void print_help() {
@@ -116,10 +117,10 @@ int parse(int argc, char** argv, compat_options& o) {
     const int c = getopt_long(argc, argv, "Vhv46qw:c:t:H:p:o:", longopts, nullptr);
     if (c == -1) break;
     switch (c) {
-      case 'h': print_help(); return static_cast<int>(plugin_state::unknown);
+      case 'h': print_help(); return exit_code::plugin_unknown;
       case 'V':
         std::printf("check_ntp_time (ntpkit %s)\n", version_string);
-        return static_cast<int>(plugin_state::unknown);
+        return exit_code::plugin_unknown;
       case 'v': ++o.verbose; break;
       case 'q': o.quiet = true; break;
       case 'w': o.warn = optarg; break;
@@ -136,7 +137,7 @@ int parse(int argc, char** argv, compat_options& o) {
       case 'o': o.time_offset = optarg ? std::atoi(optarg) : 0; break;
       case '4': o.family = net::family::ipv4; break;
       case '6': o.family = net::family::ipv6; break;
-      default: std::printf("%s", usage_line); return static_cast<int>(plugin_state::unknown);
+      default: std::printf("%s", usage_line); return exit_code::plugin_unknown;
     }
   }
   if (o.host.empty()) return unknown("Hostname was not supplied", true);
@@ -144,8 +145,8 @@ int parse(int argc, char** argv, compat_options& o) {
 }
 
 struct candidate {
-  const report::address_report* address;
-  const report::sample* best;
+  const model::ntp_address* address;
+  const model::sample* best;
 };
 
 // The plugin's choice among addresses: synchronised ones, by stratum, then root dispersion,
@@ -168,14 +169,6 @@ const candidate* choose(const std::vector<candidate>& all) {
   return best;
 }
 
-// fperfdata() of the monitoring-plugins: only the end of each range, 0 when it is open.
-std::string perfdata(double offset, const report::nagios_range& w, const report::nagios_range& c) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "offset=%fs;%f;%f;", offset, w.end_infinite ? 0.0 : w.end,
-                c.end_infinite ? 0.0 : c.end);
-  return buf;
-}
-
 }  // namespace
 
 int check_ntp_time_main(int argc, char** argv) {
@@ -186,7 +179,7 @@ int check_ntp_time_main(int argc, char** argv) {
   if (!warn || !crit) {
     // The plugin's set_thresholds() dies with the bare message: no program name, no newline.
     std::printf("Range format incorrect");
-    return static_cast<int>(plugin_state::unknown);
+    return exit_code::plugin_unknown;
   }
   char* end = nullptr;
   long port = std::strtol(o.port.c_str(), &end, 10);
@@ -211,7 +204,7 @@ int check_ntp_time_main(int argc, char** argv) {
   net::target t{o.host, o.host, static_cast<std::uint16_t>(port)};
   auto reports = net::probe_blocking({t}, opt);
   const auto& tr = reports.front();
-  if (o.verbose) write_out(report::target_text(tr, true));
+  if (o.verbose) out().write(report::target_text(tr, true));
   if (tr.error) {
     // The host passed is_host() but has no address in the family asked for (-6 with an IPv4
     // address, a name with only an IPv4 address): the plugin's getaddrinfo() error.
@@ -231,21 +224,25 @@ int check_ntp_time_main(int argc, char** argv) {
     // The plugin says CRITICAL even with -q; its help says UNKNOWN. We follow the help.
     const auto s = o.quiet ? plugin_state::unknown : plugin_state::critical;
     std::printf("NTP %s: No response from NTP server\n", report::plugin_state_name(s).data());
-    return static_cast<int>(s);
+    return exit_code::of_plugin(s);
   }
   const candidate* best = choose(usable);
   if (!best) {
     const auto s = o.quiet ? plugin_state::unknown : plugin_state::critical;
     std::printf("NTP %s: Offset unknown|\n", report::plugin_state_name(s).data());
-    return static_cast<int>(s);
+    return exit_code::of_plugin(s);
   }
   const double offset = best->best->measured.offset.to_seconds() + o.time_offset;
   const auto s = crit->alerts(std::fabs(offset))   ? plugin_state::critical
                  : warn->alerts(std::fabs(offset)) ? plugin_state::warning
                                                    : plugin_state::ok;
-  std::printf("NTP %s: Offset %.10g secs|%s\n", report::plugin_state_name(s).data(), offset,
-              perfdata(offset, *warn, *crit).c_str());
-  return static_cast<int>(s);
+  // The plugin's perfdata: fperfdata() writes only each range's end (range_end style).
+  const report::metric_row row{"offset", offset, std::fabs(offset), {*warn, *crit}, "s", "", ""};
+  char status[96];
+  std::snprintf(status, sizeof status, "NTP %s: Offset %.10g secs|",
+                report::plugin_state_name(s).data(), offset);
+  out().write(status + report::perfdata(row, "", report::perfdata_style::range_end) + "\n");
+  return finish_output("check_ntp_time", exit_code::of_plugin(s), true);
 }
 
 }  // namespace ntpkit::apps

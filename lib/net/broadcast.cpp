@@ -8,56 +8,37 @@
 #include <cstdio>
 #include <exception>
 
-#include "ntpkit/net/udp_exchange.hpp"
+#include "ntpkit/net/timestamping_socket.hpp"
+#include "ntpkit/proto/ntp_query.hpp"
 #include "run.hpp"
-#include "ntpkit/proto/exchange.hpp"
 #include "ntpkit/proto/packet.hpp"
 
 namespace ntpkit::net {
 namespace {
-
-using report::error_kind;
 
 // What one listening run keeps, whatever a peer sends: every well-formed packet is a sample
 // and every source port another sender, so without bounds a flood grows memory without end.
 constexpr std::size_t max_senders = 1024;
 constexpr std::size_t max_samples_per_sender = 1000;  // --samples' ceiling
 
-// The report of `from`, made on its first packet; nullptr when max_senders are known already.
-report::address_report* sender(report::target_report& t, const udp::endpoint& from) {
+// The result of `from`, made on its first packet; nullptr when max_senders are known already.
+model::ntp_address* sender(model::ntp_target& t, const udp::endpoint& from) {
   const auto address = from.address().to_string();
   for (auto& a : t.addresses) {
     if (a.address == address && a.port == from.port()) return &a;
   }
   if (t.addresses.size() >= max_senders) return nullptr;
   auto& a = t.addresses.emplace_back();
-  a.address = address;
-  a.port = from.port();
-  a.ipv6 = from.address().is_v6();
+  a.locate(address, from.port(),
+           from.address().is_v6() ? model::family::ipv6 : model::family::ipv4);
+  a.broadcast = true;
   return &a;
-}
-
-report::sample heard(const proto::packet& p, const received_datagram& d,
-                     proto::duration assumed_delay) {
-  report::sample s;
-  s.broadcast = true;
-  s.reply = p;
-  s.t4_date = proto::date::from_sys_time(d.time);
-  s.t1_date = s.t4_date;
-  s.t4_source = d.source;
-  s.times = {proto::timestamp{}, proto::timestamp{}, p.transmit, s.t4_date.to_timestamp()};
-  s.measured = proto::measure_broadcast(p.transmit, s.times.t4, assumed_delay, p.precision,
-                                        local_precision());
-  proto::reply_expectation e;
-  e.local_precision = local_precision();
-  s.assessed = proto::assess_broadcast(p, e);
-  return s;
 }
 
 }  // namespace
 
-asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
-  report::target_report t;
+asio::awaitable<model::ntp_target> listen_broadcast(broadcast_options o) {
+  model::ntp_target t;
   t.host = o.group ? o.group->to_string() : o.local.address().to_string();
   t.port = o.local.port();
   t.spec = "broadcast " + t.host + ":" + std::to_string(t.port);
@@ -68,8 +49,8 @@ asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
     }
   }
   if (!sock) {
-    t.error = {error_kind::network, "cannot listen on port " + std::to_string(t.port) + ": " +
-                                        sock.error().message(), {}};
+    t.error = model::failure(model::error_kind::network, model::error_cause::listen_failed);
+    t.error.code = sock.error();
     co_return t;
   }
   const auto deadline = std::chrono::steady_clock::now() + o.duration;
@@ -86,43 +67,43 @@ asio::awaitable<report::target_report> listen_broadcast(broadcast_options o) {
     auto* known = sender(t, d->from);
     if (!known) continue;  // more senders than we keep: a flood of source ports
     auto& a = *known;
-    auto p = proto::parse_packet(std::span(buf.data(), d->size));
-    if (d->truncated || !p) {
-      a.ignore(d->truncated ? "oversized" : "malformed");
-      continue;
-    }
-    if (p->mode != proto::association_mode::broadcast) {
-      a.ignore("mode");
+    proto::ignore_reason why{};
+    const proto::datagram_meta meta{true, d->truncated, d->time, d->source,
+                                    std::chrono::steady_clock::now()};
+    auto s = proto::hear_broadcast(std::span(buf.data(), d->size), meta, o.assumed_delay,
+                                   local_precision(), &why);
+    if (!s) {
+      a.ignored.add(why);
       continue;
     }
     if (a.samples.size() >= max_samples_per_sender) {
-      a.ignore("over_limit");
+      a.ignored.add(proto::ignore_reason::over_limit);
       continue;
     }
-    a.samples.push_back(heard(*p, *d, o.assumed_delay));
+    model::sample heard;
+    static_cast<proto::ntp_sample&>(heard) = std::move(*s);
+    a.samples.push_back(std::move(heard));
     ++taken;
   }
   // A sender of nothing but ignored datagrams (a stray answer or request on the port) is no
-  // broadcaster we heard: it is left out rather than reported as a server that failed.
-  std::string stray;
-  std::erase_if(t.addresses, [&](const report::address_report& a) {
+  // broadcaster we heard: it is left out rather than reported as a server that failed; the
+  // target's error counts its datagrams when nothing else was heard.
+  proto::ignore_counts stray;
+  std::erase_if(t.addresses, [&](const model::ntp_address& a) {
     if (!a.samples.empty()) return false;
-    for (const auto& i : a.ignored) {
-      stray += (stray.empty() ? "" : ", ") + std::to_string(i.count) + " " + i.reason;
-    }
+    for (const auto& [reason, count] : a.ignored) stray.add(reason, count);
     return true;
   });
-  for (auto& a : t.addresses) report::conclude(a, {});
+  for (auto& a : t.addresses) model::conclude(a, {});
   if (t.addresses.empty()) {
-    t.error = {error_kind::timeout,
-               "no broadcast heard within " + detail::seconds_text(o.duration) +
-                   (stray.empty() ? "" : " (ignored: " + stray + ")"),
-               {}};
+    t.error = model::failure(model::error_kind::timeout, model::error_cause::nothing_heard);
+    t.error.waited = o.duration;
+    t.ignored = stray;
   }
   co_return t;
 }
 
-report::target_report listen_broadcast_blocking(const broadcast_options& options) {
+model::ntp_target listen_broadcast_blocking(const broadcast_options& options) {
   return detail::run_blocking(listen_broadcast(options));
 }
 

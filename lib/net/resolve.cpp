@@ -112,18 +112,19 @@ asio::awaitable<result<std::vector<udp::endpoint>>> resolve(const target& t, fam
   co_return out;
 }
 
-std::string describe_resolve_error(std::error_code ec, family f) {
-  if (ec == errc::no_address) {
-    return f == family::ipv4 ? "no IPv4 address" : f == family::ipv6 ? "no IPv6 address"
-                                                                     : "no address";
-  }
+model::error_info resolve_error(std::error_code ec, family f) {
+  auto e = model::failure(model::error_kind::resolve, model::error_cause::resolver_failed);
+  e.code = ec;
+  e.asked = f;
   const std::error_code not_found = boost::system::error_code(asio::error::host_not_found);
   const std::error_code try_again =
       boost::system::error_code(asio::error::host_not_found_try_again);
-  if (ec == not_found || ec == try_again) {
-    return "name does not resolve (" + ec.message() + ")";
+  if (ec == errc::no_address) {
+    e.cause = model::error_cause::no_address_of_family;
+  } else if (ec == not_found || ec == try_again) {
+    e.cause = model::error_cause::host_not_found;
   }
-  return "cannot resolve: " + ec.message();
+  return e;
 }
 
 }  // namespace ntpkit::net

@@ -3,12 +3,16 @@
 #include <nlohmann/json.hpp>
 
 #include "ntpkit/proto/refid.hpp"
+#include "ntpkit/report/describe.hpp"
 #include "ntpkit/report/format.hpp"
 
 namespace ntpkit::report {
 namespace {
 
 using nlohmann::ordered_json;
+using model::ntp_address;
+using model::ntp_target;
+using model::sample;
 
 double secs(proto::duration d) { return d.to_seconds(); }
 
@@ -22,16 +26,16 @@ ordered_json server_time_json(proto::timestamp ts, proto::date near) {
   return timestamp_json(proto::resolve_near(ts, near));
 }
 
-ordered_json error_json(const error_info& e) {
+ordered_json error_json(const model::error_info& e, const std::string& message) {
   if (!e) return nullptr;
-  ordered_json j{{"kind", error_kind_name(e.kind)}, {"message", e.message}};
+  ordered_json j{{"kind", model::error_kind_name(e.kind)}, {"message", message}};
   if (!e.kiss_code.empty()) j["kiss_code"] = e.kiss_code;
   return j;
 }
 
 ordered_json refid_json(const sample& s) {
   const auto& p = s.reply;
-  const auto info = describe_refid(s);
+  const auto info = model::describe_refid(s);
   ordered_json j{{"raw", refid_hex(p.refid)},
                  {"text", info.text},
                  {"kind", refid_kind_name(info.kind)}};
@@ -71,9 +75,9 @@ ordered_json checks_json(const proto::check_results& c) {
 
 ordered_json sample_json(const sample& s, bool selected) {
   auto t1 = timestamp_json(s.t1_date);
-  t1["source"] = time_source_name(s.t1_source);
+  t1["source"] = proto::time_source_name(s.t1_source);
   auto t4 = timestamp_json(s.t4_date);
-  t4["source"] = time_source_name(s.t4_source);
+  t4["source"] = proto::time_source_name(s.t4_source);
   ordered_json j{{"attempt", s.attempt},
                  {"selected", selected},
                  {"broadcast", s.broadcast},
@@ -92,27 +96,29 @@ ordered_json sample_json(const sample& s, bool selected) {
   return j;
 }
 
-ordered_json address_json(const address_report& a) {
+ordered_json address_json(const ntp_address& a) {
   ordered_json j{{"address", a.address},
                  {"port", a.port},
-                 {"family", a.ipv6 ? "ipv6" : "ipv4"},
+                 {"family", model::family_name(a.family)},
                  {"ok", a.ok()},
-                 {"error", error_json(a.error)},
+                 {"error", error_json(a.error, address_error_text(a))},
                  {"requests", a.requests},
                  {"replies", a.samples.size()}};
   ordered_json ignored = ordered_json::object();
-  for (const auto& i : a.ignored) ignored[i.reason] = i.count;
+  for (const auto& [reason, count] : a.ignored) {
+    ignored[std::string(proto::ignore_reason_name(reason))] = count;
+  }
   j["ignored"] = ignored;
   if (a.key) {
     j["authentication"] = {{"key_id", a.key->key_id},
-                           {"algorithm", a.key->algorithm},
+                           {"algorithm", proto::to_string(a.key->algorithm)},
                            {"digest_bytes", a.key->digest_bytes},
                            {"request_version", a.key->version},
-                           {"status", auth_status(a)}};
+                           {"status", model::auth_status_name(a.auth)}};
   } else {
     j["authentication"] = nullptr;
   }
-  const sample* shown = a.selected ? &a.best() : a.samples.empty() ? nullptr : &a.samples.back();
+  const sample* shown = a.shown_sample();
   if (a.selected) {
     const auto& b = a.best();
     j["offset"] = secs(b.measured.offset);
@@ -120,7 +126,7 @@ ordered_json address_json(const address_report& a) {
     j["processing"] = secs(b.measured.processing);
     j["dispersion"] = secs(b.measured.dispersion);
     j["jitter"] = secs(a.jitter);
-    j["root_distance"] = secs(proto::root_distance(b.reply, b.measured, a.jitter));
+    j["root_distance"] = secs(a.root_distance);
   } else {
     for (const char* k : {"offset", "delay", "processing", "dispersion", "jitter", "root_distance"})
       j[k] = nullptr;
@@ -134,14 +140,14 @@ ordered_json address_json(const address_report& a) {
   return j;
 }
 
-ordered_json target_json(const target_report& t) {
+ordered_json target_json(const ntp_target& t) {
   ordered_json addresses = ordered_json::array();
   for (const auto& a : t.addresses) addresses.push_back(address_json(a));
   return {{"target", t.spec},
           {"host", t.host},
           {"port", t.port},
           {"ok", t.ok()},
-          {"error", error_json(t.error)},
+          {"error", error_json(t.error, target_error_text(t))},
           {"addresses", std::move(addresses)}};
 }
 
@@ -162,15 +168,9 @@ std::string indented(const std::string& text, const std::string& prefix) {
 
 }  // namespace
 
-void write_probe_json(const probe_report& r, const json_meta& meta, const json_sink& write) {
-  std::size_t addresses = 0, ok = 0, targets_ok = 0;
-  for (const auto& t : r.targets) {
-    targets_ok += t.ok() ? 1 : 0;
-    for (const auto& a : t.addresses) {
-      ++addresses;
-      ok += a.ok() ? 1 : 0;
-    }
-  }
+void write_probe_json(const model::ntp_run& r, const json_meta& meta, const json_sink& write) {
+  const auto c = r.counts();
+  const auto targets_ok = c.targets_ok, addresses = c.addresses, ok = c.addresses_ok;
   ordered_json doc{{"schema", probe_schema_version},
                    {"tool", meta.tool},
                    {"version", meta.version},
@@ -200,13 +200,13 @@ void write_probe_json(const probe_report& r, const json_meta& meta, const json_s
   write("\n  ]\n}\n");
 }
 
-std::string probe_json(const probe_report& r, const json_meta& meta) {
+std::string probe_json(const model::ntp_run& r, const json_meta& meta) {
   std::string out;
   write_probe_json(r, meta, [&](const std::string& piece) { out += piece; });
   return out;
 }
 
-std::string target_json_line(const target_report& t, const json_meta& meta) {
+std::string target_json_line(const model::ntp_target& t, const json_meta& meta) {
   auto j = target_json(t);
   ordered_json line{{"schema", probe_schema_version}, {"tool", meta.tool}};
   line.update(j);

@@ -3,7 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <set>
+#include <unordered_set>
 #include <vector>
 
 #include "ntpkit/proto/refid.hpp"
@@ -85,40 +85,28 @@ constexpr std::array<family_def, fam::family_count> families = {{
      "code; always 1."},
 }};
 
-// Series by family, without repeats.
-class metrics {
- public:
-  void add(fam::id f, const std::string& labels, double value) {
-    const std::string series =
-        std::string(families[f].name) + (labels.empty() ? "" : "{" + labels + "}");
-    if (!seen_.insert(series).second) return;
-    lines_[f] += series + " " + prometheus_number(value) + "\n";
-  }
-  std::string str() const {
-    std::string out;
-    for (std::size_t f = 0; f < fam::family_count; ++f) {
-      if (lines_[f].empty()) continue;
-      out += std::string("# HELP ") + families[f].name + " " + families[f].help + "\n";
-      out += std::string("# TYPE ") + families[f].name + " gauge\n";
-      out += lines_[f];
-    }
-    return out;
-  }
-
- private:
-  std::array<std::string, fam::family_count> lines_;
-  std::set<std::string> seen_;
-};
-
-std::string label(std::string_view name, std::string_view value) {
-  return std::string(name) + "=\"" + prometheus_escape(value) + "\"";
-}
-
 double unix_seconds(proto::date d) {
   return static_cast<double>(d.to_sys_time().time_since_epoch().count()) / 1e9;
 }
 
-void add_header(metrics& m, const std::string& where, const sample& s) {
+// ntpprobe's families, declared in the order they are written.
+struct ntp_families {
+  exposition m;
+  std::size_t id[fam::family_count];
+  ntp_families() {
+    for (std::size_t f = 0; f < fam::family_count; ++f) {
+      id[f] = m.family(families[f].name, families[f].help, metric_type::gauge);
+    }
+  }
+  void add(fam::id f, const label_set& labels, double value) { m.add(id[f], labels, value); }
+};
+
+label_set with(label_set base, std::initializer_list<std::pair<std::string, std::string>> more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+void add_header(ntp_families& m, const label_set& where, const model::sample& s) {
   const auto& p = s.reply;
   m.add(fam::root_delay, where, p.root_delay.to_duration().to_seconds());
   m.add(fam::root_dispersion, where, p.root_dispersion.to_duration().to_seconds());
@@ -128,26 +116,28 @@ void add_header(metrics& m, const std::string& where, const sample& s) {
   if (!p.reference.is_zero()) {
     m.add(fam::reference_time, where, unix_seconds(proto::resolve_near(p.reference, s.t1_date)));
   }
-  const auto refid = describe_refid(s);
+  const auto refid = model::describe_refid(s);
   m.add(fam::server_info,
-        where + "," + label("refid", refid.text) + "," +
-            label("refid_kind", refid_kind_name(refid.kind)) + "," +
-            label("version", std::to_string(p.version)) + "," + label("mode", mode_name(p.mode)) +
-            "," + label("leap", leap_name(p.leap)),
+        with(where, {{"refid", refid.text},
+                     {"refid_kind", std::string(refid_kind_name(refid.kind))},
+                     {"version", std::to_string(p.version)},
+                     {"mode", std::string(mode_name(p.mode))},
+                     {"leap", std::string(leap_name(p.leap))}}),
         1);
 }
 
-void add_error(metrics& m, const std::string& where, const error_info& e) {
+void add_error(ntp_families& m, const label_set& where, const model::error_info& e) {
   if (!e) return;
-  m.add(
-      fam::error_info,
-      where + "," + label("kind", error_kind_name(e.kind)) + "," + label("kiss_code", e.kiss_code),
-      1);
+  m.add(fam::error_info,
+        with(where, {{"kind", std::string(model::error_kind_name(e.kind))},
+                     {"kiss_code", e.kiss_code}}),
+        1);
 }
 
-void add_address(metrics& m, const target_report& t, const address_report& a) {
-  const std::string where = label("server", t.spec) + "," + label("address", a.address) + "," +
-                            label("family", a.ipv6 ? "ipv6" : "ipv4");
+void add_address(ntp_families& m, const model::ntp_target& t, const model::ntp_address& a) {
+  const label_set where{{"server", t.spec},
+                        {"address", a.address},
+                        {"family", std::string(model::family_name(a.family))}};
   m.add(fam::up, where, a.ok() ? 1 : 0);
   m.add(fam::requests, where, a.requests);
   m.add(fam::replies, where, static_cast<double>(a.samples.size()));
@@ -158,14 +148,35 @@ void add_address(metrics& m, const target_report& t, const address_report& a) {
     m.add(fam::processing, where, b.measured.processing.to_seconds());
     m.add(fam::dispersion, where, b.measured.dispersion.to_seconds());
     m.add(fam::jitter, where, a.jitter.to_seconds());
-    m.add(fam::root_distance, where,
-          proto::root_distance(b.reply, b.measured, a.jitter).to_seconds());
+    m.add(fam::root_distance, where, a.root_distance.to_seconds());
   }
   // The header of the reply JSON shows as "server": the selected one, else the last; a
   // Kiss-o'-Death's header fields are not the server's state (ntpkit_error_info has its code).
-  const sample* shown = a.selected ? &a.best() : a.samples.empty() ? nullptr : &a.samples.back();
+  const auto* shown = a.shown_sample();
   if (shown && shown->assessed.result != proto::verdict::kiss) add_header(m, where, *shown);
   add_error(m, where, a.error);
+}
+
+const char* type_name(metric_type t) {
+  switch (t) {
+    case metric_type::gauge: return "gauge";
+    case metric_type::counter: return "counter";
+    case metric_type::histogram: return "histogram";
+  }
+  return "untyped";
+}
+
+std::string labels_text(const label_set& labels, std::string_view extra_name = {},
+                        std::string_view extra_value = {}) {
+  std::string out;
+  for (const auto& [name, value] : labels) {
+    out += (out.empty() ? "" : ",") + name + "=\"" + prometheus_escape(value) + "\"";
+  }
+  if (!extra_name.empty()) {
+    out += (out.empty() ? "" : ",") + std::string(extra_name) + "=\"" +
+           prometheus_escape(extra_value) + "\"";
+  }
+  return out.empty() ? out : "{" + out + "}";
 }
 
 }  // namespace
@@ -200,20 +211,61 @@ std::string prometheus_number(double value) {
   return std::string(buf.data(), end);
 }
 
-std::string probe_prometheus(const probe_report& r, const prometheus_meta& meta) {
-  metrics m;
-  m.add(fam::build_info, label("tool", meta.tool) + "," + label("version", meta.version), 1);
-  m.add(fam::last_run, "", unix_seconds(r.started));
+std::size_t exposition::family(std::string name, std::string help, metric_type type) {
+  families_.push_back({std::move(name), std::move(help), type, {}, {}});
+  return families_.size() - 1;
+}
+
+bool exposition::fresh(family_data& f, const std::string& series) {
+  return f.seen.insert(series).second;
+}
+
+void exposition::add(std::size_t family, const label_set& labels, double value) {
+  auto& f = families_.at(family);
+  auto series = f.name + labels_text(labels);
+  if (!fresh(f, series)) return;
+  f.lines += series + " " + prometheus_number(value) + "\n";
+}
+
+void exposition::add_histogram(std::size_t family, const label_set& labels,
+                               std::span<const std::pair<double, std::uint64_t>> buckets,
+                               double sum, std::uint64_t count) {
+  auto& f = families_.at(family);
+  if (!fresh(f, f.name + labels_text(labels))) return;
+  for (const auto& [bound, n] : buckets) {
+    f.lines += f.name + "_bucket" + labels_text(labels, "le", prometheus_number(bound)) + " " +
+               std::to_string(n) + "\n";
+  }
+  f.lines += f.name + "_bucket" + labels_text(labels, "le", "+Inf") + " " +
+             std::to_string(count) + "\n";
+  f.lines += f.name + "_sum" + labels_text(labels) + " " + prometheus_number(sum) + "\n";
+  f.lines += f.name + "_count" + labels_text(labels) + " " + std::to_string(count) + "\n";
+}
+
+std::string exposition::str() const {
+  std::string out;
+  for (const auto& f : families_) {
+    if (f.lines.empty()) continue;
+    out += "# HELP " + f.name + " " + f.help + "\n";
+    out += "# TYPE " + f.name + " " + type_name(f.type) + "\n";
+    out += f.lines;
+  }
+  return out;
+}
+
+std::string probe_prometheus(const model::ntp_run& r, const prometheus_meta& meta) {
+  ntp_families m;
+  m.add(fam::build_info, {{"tool", meta.tool}, {"version", meta.version}}, 1);
+  m.add(fam::last_run, {}, unix_seconds(r.started));
   for (const auto& t : r.targets) {
     if (t.error || t.addresses.empty()) {
-      const std::string where =
-          label("server", t.spec) + "," + label("address", "") + "," + label("family", "");
+      const label_set where{{"server", t.spec}, {"address", ""}, {"family", ""}};
       m.add(fam::up, where, 0);
       add_error(m, where, t.error);
     }
     for (const auto& a : t.addresses) add_address(m, t, a);
   }
-  return m.str();
+  return m.m.str();
 }
 
 }  // namespace ntpkit::report

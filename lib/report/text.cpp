@@ -3,20 +3,18 @@
 #include <cstdio>
 
 #include "ntpkit/proto/refid.hpp"
+#include "ntpkit/report/describe.hpp"
 #include "ntpkit/report/format.hpp"
 
 namespace ntpkit::report {
 namespace {
 
-std::string where(const target_report& t, const address_report& a) {
-  std::string s = a.ipv6 ? "[" + a.address + "]" : a.address;
-  s += ":" + std::to_string(a.port);
-  if (t.host != a.address) s += " (" + t.host + ")";
-  return s;
-}
+using model::ntp_address;
+using model::ntp_target;
+using model::sample;
 
 std::string refid_text(const sample& s) {
-  const auto info = describe_refid(s);
+  const auto info = model::describe_refid(s);
   switch (info.kind) {
     case proto::refid_kind::none: return "-";
     case proto::refid_kind::ipv6_hash:
@@ -26,29 +24,23 @@ std::string refid_text(const sample& s) {
   }
 }
 
-std::string error_line(const error_info& e) {
-  return "error " + std::string(error_kind_name(e.kind)) + ": " + e.message;
+std::string error_line(const model::error_info& e, const std::string& message) {
+  return "error " + std::string(model::error_kind_name(e.kind)) + ": " + message;
 }
 
-std::string summary_line(const target_report& t, const address_report& a) {
+std::string summary_line(const ntp_target& t, const ntp_address& a) {
   std::string line;
   if (a.ok()) {
     const auto& b = a.best();
-    // The server's clock at T4, as a date: T4 + offset in wire arithmetic, placed in the era
-    // nearest T4 (exact, since |offset| < 2^31 s), so that the conversion to system time
-    // saturates instead of overflowing a time_point near its limits.
-    const auto server_now =
-        proto::resolve_near(b.t4_date.to_timestamp() + b.measured.offset, b.t4_date)
-            .to_sys_time();
-    const double error = proto::root_distance(b.reply, b.measured, a.jitter).to_seconds();
-    line = iso8601(server_now, 6) + "  " + where(t, a) + "  offset " +
+    const double error = a.root_distance.to_seconds();
+    line = iso8601(a.server_clock().to_sys_time(), 6) + "  " + t.describe(a) + "  offset " +
            signed_seconds(b.measured.offset.to_seconds()) + " ±" + seconds(error, 6) +
            " s  delay " + seconds(b.measured.delay.to_seconds()) + " s  stratum " +
            std::to_string(b.reply.stratum) + "  refid " + refid_text(b) + "  leap " +
            std::string(leap_name(b.reply.leap));
     if (a.key) line += "  authenticated (key " + std::to_string(a.key->key_id) + ")";
   } else {
-    line = where(t, a) + "  " + error_line(a.error);
+    line = t.describe(a) + "  " + error_line(a.error, address_error_text(a));
   }
   return line + "\n";
 }
@@ -68,7 +60,7 @@ std::string server_time(proto::timestamp ts, proto::date near) {
 
 void header_block(std::string& out, const sample& s) {
   const auto& p = s.reply;
-  const auto refid = describe_refid(s);
+  const auto refid = model::describe_refid(s);
   field(out, "leap", std::string(leap_name(p.leap)) + " (" + std::to_string(int(p.leap)) + ")");
   field(out, "version", std::to_string(p.version));
   field(out, "mode", std::string(mode_name(p.mode)) + " (" + std::to_string(int(p.mode)) + ")");
@@ -108,13 +100,13 @@ void sample_block(std::string& out, const sample& s, std::size_t i, bool selecte
     field(out, "  T1, T2", "none: a broadcast, not an answer");
   } else {
     field(out, "  T1 origin", iso8601(s.t1_date.to_sys_time()) + "  " + ntp_hex(s.times.t1) +
-                                  "  " + std::string(time_source_name(s.t1_source)));
+                                  "  " + std::string(proto::time_source_name(s.t1_source)));
     field(out, "  T2 receive", server_time(s.times.t2, s.t1_date));
   }
   field(out, "  T3 transmit", server_time(s.times.t3, s.t1_date));
   field(out, "  T4 destination", iso8601(s.t4_date.to_sys_time()) + "  " +
                                      ntp_hex(s.times.t4) + "  " +
-                                     std::string(time_source_name(s.t4_source)));
+                                     std::string(proto::time_source_name(s.t4_source)));
   field(out, "  offset", duration_text(s.measured.offset));
   field(out, "  delay", duration_text(s.measured.delay));
   field(out, "  processing", duration_text(s.measured.processing) + "  (T3 - T2)");
@@ -122,21 +114,23 @@ void sample_block(std::string& out, const sample& s, std::size_t i, bool selecte
   field(out, "  checks", checks_text(s.assessed.checks));
 }
 
-std::string verbose_block(const target_report& t, const address_report& a) {
-  std::string out = where(t, a) + "\n";
-  field(out, "status", a.ok() ? std::string("ok") : error_line(a.error));
+std::string verbose_block(const ntp_target& t, const ntp_address& a) {
+  std::string out = t.describe(a) + "\n";
+  field(out, "status", a.ok() ? std::string("ok") : error_line(a.error, address_error_text(a)));
   std::string traffic = std::to_string(a.requests) + " request(s), " +
                         std::to_string(a.samples.size()) + " reply(ies) taken";
-  for (const auto& i : a.ignored) {
-    traffic += ", " + std::to_string(i.count) + " ignored (" + i.reason + ")";
+  for (const auto& [reason, count] : a.ignored) {
+    traffic += ", " + std::to_string(count) + " ignored (" +
+               std::string(proto::ignore_reason_name(reason)) + ")";
   }
   field(out, "traffic", traffic);
   if (a.key) {
     field(out, "authentication",
-          "key " + std::to_string(a.key->key_id) + " " + a.key->algorithm + ", " +
+          "key " + std::to_string(a.key->key_id) + " " +
+              std::string(proto::to_string(a.key->algorithm)) + ", " +
               std::to_string(a.key->digest_bytes) + "-byte digest in NTPv" +
               std::to_string(a.key->version) + ": " +
-              std::string(auth_status(a)));
+              std::string(model::auth_status_name(a.auth)));
   }
   if (a.selected) {
     const auto& b = a.best();
@@ -144,11 +138,9 @@ std::string verbose_block(const target_report& t, const address_report& a) {
     field(out, "delay", duration_text(b.measured.delay));
     field(out, "processing", duration_text(b.measured.processing) + "  (T3 - T2)");
     field(out, "jitter", duration_text(a.jitter));
-    field(out, "root distance",
-          duration_text(proto::root_distance(b.reply, b.measured, a.jitter)));
+    field(out, "root distance", duration_text(a.root_distance));
   }
-  const sample* shown = a.selected ? &a.best() : a.samples.empty() ? nullptr : &a.samples.back();
-  if (shown) header_block(out, *shown);
+  if (const auto* shown = a.shown_sample()) header_block(out, *shown);
   for (std::size_t i = 0; i < a.samples.size(); ++i) {
     sample_block(out, a.samples[i], i, a.selected == i);
   }
@@ -157,8 +149,8 @@ std::string verbose_block(const target_report& t, const address_report& a) {
 
 }  // namespace
 
-std::string target_text(const target_report& t, bool verbose) {
-  if (t.error) return t.spec + "  " + error_line(t.error) + "\n";
+std::string target_text(const ntp_target& t, bool verbose) {
+  if (t.error) return t.spec + "  " + error_line(t.error, target_error_text(t)) + "\n";
   std::string out;
   for (const auto& a : t.addresses) {
     out += verbose ? verbose_block(t, a) : summary_line(t, a);
@@ -166,7 +158,7 @@ std::string target_text(const target_report& t, bool verbose) {
   return out;
 }
 
-std::string probe_text(const probe_report& r, bool verbose) {
+std::string probe_text(const model::ntp_run& r, bool verbose) {
   std::string out;
   for (const auto& t : r.targets) out += target_text(t, verbose);
   return out;

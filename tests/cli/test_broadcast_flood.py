@@ -69,7 +69,7 @@ class BroadcastFlood(unittest.TestCase):
         port = free_port()
         with tempfile.NamedTemporaryFile("r") as rss:
             cmd = [GNU_TIME, "-f", "%M", "-o", rss.name, NTPPROBE, "--listen-broadcast",
-                   "--listen-address", "127.0.0.1", "-p", str(port), "-t", str(LISTEN_S), *args]
+                   "--listen-address", "127.0.0.1", "-p", str(port), "--listen-duration", str(LISTEN_S), *args]
             start = time.monotonic()
             p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(0.3)  # let it bind

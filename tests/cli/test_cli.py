@@ -28,7 +28,7 @@ OPTIONS = {"-h", "--help", "-V", "--version", "-f", "--file", "-4", "--ipv4", "-
            "-p", "--port", "-t", "--timeout", "-r", "--retries", "-n", "--samples", "-i",
            "--interval", "--allow-fast", "--ntp-version", "--concurrency", "-j", "--json",
            "--json-lines", "-v", "--verbose", "--listen-broadcast", "--listen-address",
-           "--broadcast-delay", "--nagios", "-w", "--warning", "-c", "--critical",
+           "--listen-duration", "--broadcast-delay", "--nagios", "-w", "--warning", "-c", "--critical",
            "--warn-stratum", "--crit-stratum", "--warn-delay", "--crit-delay", "--warn-jitter",
            "--crit-jitter", "--warn-root-distance", "--crit-root-distance", "--warn-processing",
            "--crit-processing", "--expect-refid", "--leap-ok", "--no-reply-critical", "--min-ok",

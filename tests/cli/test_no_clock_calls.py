@@ -88,7 +88,7 @@ class NoClockCalls(unittest.TestCase):
                 ("keys", ["-a", "1", "-k", self.keys, "-t", "1", f"127.0.0.1:{keyed.port}"], 0),
                 ("timeout", ["-t", "0.3", f"127.0.0.1:{silent.port}"], 1),
                 ("broadcast", ["--listen-broadcast", "--listen-address", "127.0.0.1",
-                               "-p", str(free_port()), "-t", "0.3"], 1),
+                               "-p", str(free_port()), "--listen-duration", "0.3"], 1),
             ]
             for name, args, rc in cases:
                 with self.subTest(mode=name):

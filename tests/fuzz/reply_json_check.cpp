@@ -7,7 +7,7 @@
 
 namespace ntpkit::fuzz {
 
-void check_probe_json(const std::string& text, const report::probe_report& r) {
+void check_probe_json(const std::string& text, const model::ntp_run& r) {
   const auto doc = nlohmann::json::parse(text);
   NTPKIT_FUZZ_CHECK(doc.at("schema") == report::probe_schema_version);
   NTPKIT_FUZZ_CHECK(doc.at("ok") == r.ok());

@@ -7,14 +7,14 @@
 
 #include <string>
 
-#include "ntpkit/report/sample.hpp"
+#include "ntpkit/model/ntp.hpp"
 
 namespace ntpkit::fuzz {
 
 /// Parses probe_json's output and checks it against the report it was made from: schema,
 /// ok flags, counts, each sample's verdict and selection, the error and the server's stratum.
 /// Aborts on a mismatch; a parse error throws nlohmann::json::exception.
-void check_probe_json(const std::string& text, const report::probe_report& r);
+void check_probe_json(const std::string& text, const model::ntp_run& r);
 
 /// Checks one target_json_line: a single line that is one JSON object with a string "target".
 void check_json_line(const std::string& line);

@@ -42,10 +42,11 @@
 #include "fuzz_check.hpp"
 #include "ntpkit/proto/bytes.hpp"
 #include "ntpkit/proto/exchange.hpp"
+#include "ntpkit/proto/ntp_query.hpp"
 #include "ntpkit/proto/packet.hpp"
 #include "ntpkit/proto/refid.hpp"
 #include "ntpkit/report/json.hpp"
-#include "ntpkit/report/sample.hpp"
+#include "ntpkit/model/ntp.hpp"
 #include "ntpkit/report/text.hpp"
 #include "reply_json_check.hpp"
 
@@ -66,7 +67,7 @@ struct client_state {
   proto::reply_expectation expected;
   bool expect_reply_origin = false;
   unsigned extra_samples = 0;
-  report::time_source clock = report::time_source::user;
+  proto::time_source clock = proto::time_source::user;
   bool unreachable = false;
   proto::date t1_date;
   unsigned ignored = 0;
@@ -87,7 +88,7 @@ client_state read_prefix(std::span<const std::uint8_t> in) {
   c.expected.sent_mode =
       (flags & 0x10) ? proto::association_mode::symmetric_active : proto::association_mode::client;
   c.extra_samples = (flags >> 5) & 1u;
-  if (flags & 0x40) c.clock = report::time_source::kernel;
+  if (flags & 0x40) c.clock = proto::time_source::kernel;
   c.unreachable = (flags & 0x80) != 0;
   c.expected.local_precision = static_cast<std::int8_t>(-(in[21] % 33));
   const std::int64_t era = static_cast<std::int8_t>(in[22]);
@@ -138,29 +139,59 @@ void check_measurement(const proto::exchange_times& t, const proto::measurement&
   NTPKIT_FUZZ_CHECK(m.dispersion.bits() > 0);
 }
 
-report::sample make_sample(const proto::packet& reply, const client_state& c, std::uint32_t i) {
-  report::sample s;
-  s.reply = reply;
-  s.attempt = i;
-  s.t1_date = c.t1_date;
-  const proto::timestamp t4 =
-      c.t1 + c.t4_after_t1 + proto::duration::from_bits(c.spacing.bits() * std::int64_t{i});
-  s.t4_date = proto::resolve_near(t4, c.t1_date);
-  s.t1_source = c.clock;
-  s.t4_source = c.clock;
-  s.times = {c.t1, reply.receive, reply.transmit, t4};
-  s.measured = proto::measure(s.times, reply.precision, c.expected.local_precision);
-  s.assessed = proto::assess_reply(reply, c.t1, t4, c.expected);
+// The date `d` plus `bits` of 2^-32 s, as system time.
+proto::sys_nanoseconds plus(proto::date d, std::int64_t bits) {
+  return proto::resolve_near(d.to_timestamp() + proto::duration::from_bits(bits), d).to_sys_time();
+}
+
+// Drives the real query session through one request answered by `datagram`, received
+// `extra_bits` after the usual T4: what it sent, what it took, how it ended.
+proto::ntp_query_outcome run_session(std::span<const std::uint8_t> datagram,
+                                     const client_state& c, proto::timestamp xmt,
+                                     std::int64_t extra_bits) {
+  proto::ntp_query_plan plan;
+  plan.timeout = std::chrono::seconds(1);
+  plan.local_precision = c.expected.local_precision;
+  proto::ntp_query q(plan, [&] { return xmt.bits(); });
+  const proto::steady_time start{};
+  auto action = q.next(start);
+  auto* request = std::get_if<proto::send_bytes>(&action);
+  NTPKIT_FUZZ_CHECK(request != nullptr);
+  // What goes on the wire is a client request carrying our bits and nothing of our clock.
+  const auto sent = proto::parse_packet(request->bytes);
+  NTPKIT_FUZZ_CHECK(sent && sent->transmit == xmt && sent->mode == proto::association_mode::client);
+  NTPKIT_FUZZ_CHECK(sent->origin.is_zero() && sent->receive.is_zero() && sent->stratum == 0);
+  const auto t1 = c.t1_date.to_sys_time();
+  q.on_sent({request->tag, t1, c.clock, start});
+  const auto t4 = plus(c.t1_date, c.t4_after_t1.bits() + extra_bits);
+  q.on_datagram(datagram, {c.expected.from_expected_source, false, t4, c.clock, start});
+  if (!q.done()) {
+    if (c.unreachable) {
+      q.on_transport_error(std::make_error_code(std::errc::connection_refused));
+    } else {
+      const auto late = q.next(start + std::chrono::seconds(1));  // the timeout
+      NTPKIT_FUZZ_CHECK(std::holds_alternative<proto::finished>(late));
+    }
+  }
+  NTPKIT_FUZZ_CHECK(q.done());
+  NTPKIT_FUZZ_CHECK(q.outcome().requests == 1);
+  return q.take_outcome();
+}
+
+// A sample the session took passed the checks that make a reply ours and is measured exactly.
+void check_taken(const proto::ntp_sample& s, const proto::packet& reply, proto::timestamp xmt) {
+  NTPKIT_FUZZ_CHECK(reply.origin == xmt);
+  NTPKIT_FUZZ_CHECK(reply.mode == proto::association_mode::server);
+  NTPKIT_FUZZ_CHECK(s.times.t2 == reply.receive && s.times.t3 == reply.transmit);
   check_measurement(s.times, s.measured);
-  check_assessment(reply, c.expected, s.assessed);
+  NTPKIT_FUZZ_CHECK(s.assessed.result != verdict::not_for_us);
   if (s.assessed.result == verdict::ok) {
     NTPKIT_FUZZ_CHECK(proto::root_distance(reply, s.measured).bits() >= 0);
   }
-  return s;
 }
 
-void check_conclusion(const report::address_report& a, const report::error_info& transport) {
-  const report::sample* kiss = nullptr;
+void check_conclusion(const model::ntp_address& a, const model::error_info& transport) {
+  const model::sample* kiss = nullptr;
   bool any_ok = false;
   for (const auto& s : a.samples) {
     if (s.assessed.result == verdict::kiss) kiss = &s;
@@ -172,7 +203,7 @@ void check_conclusion(const report::address_report& a, const report::error_info&
   if (a.selected) NTPKIT_FUZZ_CHECK(a.best().assessed.result == verdict::ok);
   NTPKIT_FUZZ_CHECK(a.jitter.bits() >= 0);
   if (kiss) {
-    NTPKIT_FUZZ_CHECK(a.error.kind == report::error_kind::kiss);
+    NTPKIT_FUZZ_CHECK(a.error.kind == model::error_kind::kiss);
     NTPKIT_FUZZ_CHECK(a.error.kiss_code == kiss->assessed.kiss_code);
     NTPKIT_FUZZ_CHECK(kiss->reply.stratum == 0);
   } else if (any_ok) {
@@ -180,7 +211,7 @@ void check_conclusion(const report::address_report& a, const report::error_info&
   } else if (a.samples.empty()) {
     NTPKIT_FUZZ_CHECK(a.error.kind == transport.kind);
   }
-  if (a.error.kind == report::error_kind::kiss) NTPKIT_FUZZ_CHECK(kiss != nullptr);
+  if (a.error.kind == model::error_kind::kiss) NTPKIT_FUZZ_CHECK(kiss != nullptr);
   NTPKIT_FUZZ_CHECK(a.ok() == (any_ok && !kiss));
 }
 
@@ -194,7 +225,7 @@ void check_printable(const std::string& text) {
   }
 }
 
-void check_formatters(const report::probe_report& r) {
+void check_formatters(const model::ntp_run& r) {
   try {
     for (const bool verbose : {false, true}) {
       check_printable(report::target_text(r.targets[0], verbose));
@@ -220,32 +251,45 @@ inline void run_reply_input(const std::uint8_t* data, std::size_t size, bool for
   client_state c = read_prefix(in);
   const auto datagram = in.subspan(prefix_size);
 
-  report::probe_report r;
+  model::ntp_run r;
   r.started = c.t1_date;
   auto& t = r.targets.emplace_back();
   t.spec = "ntp.example:123";
   t.host = "ntp.example";
   t.port = 123;
   auto& a = t.addresses.emplace_back();
-  a.address = "2001:db8::123";
-  a.ipv6 = true;
-  a.port = 123;
-  a.requests = 1 + c.extra_samples;
-  for (unsigned i = 0; i < c.ignored; ++i) a.ignore("origin");
+  a.locate("2001:db8::123", 123, model::family::ipv6);
+  a.ignored.add(proto::ignore_reason::origin, c.ignored);
 
   const auto reply = proto::parse_packet(datagram);
+  // The classifier on its own, with every expectation the prefix can express (a MAC verified
+  // or not, the source, symmetric mode), which the session does not reach.
   if (reply) {
     if (c.expect_reply_origin) c.expected.sent_transmit = reply->origin;
-    for (std::uint32_t i = 0; i <= c.extra_samples; ++i) {
-      a.samples.push_back(make_sample(*reply, c, i));
-    }
-  } else {
-    a.ignore("malformed");
+    const auto t4 = c.t1 + c.t4_after_t1;
+    check_assessment(*reply, c.expected, proto::assess_reply(*reply, c.t1, t4, c.expected));
   }
-  const report::error_info transport =
-      c.unreachable ? report::error_info{report::error_kind::unreachable, "port unreachable", {}}
-                    : report::error_info{report::error_kind::timeout, "no reply within 1 s", {}};
-  report::conclude(a, transport);
+  // The session, once per sample; the second answer arrives `spacing` later.
+  const auto xmt = c.expected.sent_transmit;
+  proto::ntp_query_outcome all;
+  for (std::uint32_t i = 0; i <= c.extra_samples; ++i) {
+    auto o = run_session(datagram, c, xmt, c.spacing.bits() * std::int64_t{i});
+    NTPKIT_FUZZ_CHECK(o.samples.size() + o.ignored.total() == 1);
+    for (auto& s : o.samples) {
+      check_taken(s, *reply, xmt);
+      s.attempt = i;
+      all.samples.push_back(std::move(s));
+    }
+    for (const auto& [reason, n] : o.ignored) all.ignored.add(reason, n);
+    all.requests += o.requests;
+    all.end = o.end;
+    all.error = o.error;
+  }
+  if (!reply && c.expected.from_expected_source) {
+    NTPKIT_FUZZ_CHECK(all.ignored.count(proto::ignore_reason::malformed) > 0);
+  }
+  const auto transport = model::end_error(all, std::chrono::seconds(1));
+  model::take_outcome(a, std::move(all), std::chrono::seconds(1));
   check_conclusion(a, transport);
   if (!formatters) return;
 
@@ -255,7 +299,7 @@ inline void run_reply_input(const std::uint8_t* data, std::size_t size, bool for
   const auto tail = datagram.last(std::min<std::size_t>(datagram.size(), 16));
   named.spec.assign(tail.begin(), tail.end());
   named.host = named.spec;
-  named.error = {report::error_kind::resolve, "name does not resolve", {}};
+  named.error = model::failure(model::error_kind::resolve, model::error_cause::resolver_failed);
   check_formatters(r);
 }
 

@@ -30,7 +30,7 @@ STRAY_PORT = 12125
 QUIET_PORT = 12126
 # chronyd broadcasts every second; -n 2 arrives within 2 s, -t 5 bounds the wait.
 LISTEN = ["--listen-broadcast", "-n", "2"]
-WAIT = ["-t", "5"]
+WAIT = ["--listen-duration", "5"]
 STRAY_SCRIPT = """
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -61,7 +61,7 @@ class BroadcastTest(unittest.TestCase):
 
     def listen_json(self, args, expect_rc=0):
         """`ntpprobe -j --listen-broadcast ARGS`: the one target."""
-        wait = [] if "-t" in args else WAIT
+        wait = [] if "--listen-duration" in args else WAIT
         doc, result = probe.probe_json(self, LISTEN + wait + args, self.ns.run, expect_rc)
         self.assertEqual(result.stderr, "")
         (target,) = doc["targets"]
@@ -109,7 +109,7 @@ class BroadcastTest(unittest.TestCase):
         (line,) = probe.parse_summary(result.stdout)
         self.assertEqual(line["where"], f"127.0.0.1:{CHRONY_PORT} (0.0.0.0)")
         self.assertEqual(line["stratum"], self.chronyd.tracking()["stratum"])
-        target = self.listen_json(["-t", "2.5", "-p", str(BROADCAST_PORT), "127.0.0.2"],
+        target = self.listen_json(["--listen-duration", "2.5", "-p", str(BROADCAST_PORT), "127.0.0.2"],
                                   expect_rc=1)
         self.assertEqual(target["addresses"], [])
         self.assertEqual(target["error"]["kind"], "timeout")
@@ -137,7 +137,7 @@ class BroadcastTest(unittest.TestCase):
     def test_only_stray_datagrams_are_no_broadcast_heard(self):
         """On a port nobody broadcasts to, the three stray datagrams are all that comes: no
         sender is reported, the target fails with a timeout that counts them."""
-        proc = self.ns.popen([peers.binary("ntpprobe"), "-j", "--listen-broadcast", "-t", "2",
+        proc = self.ns.popen([peers.binary("ntpprobe"), "-j", "--listen-broadcast", "--listen-duration", "2",
                               "-p", str(QUIET_PORT)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         wait_listening(self.ns, QUIET_PORT)

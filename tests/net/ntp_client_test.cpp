@@ -129,7 +129,7 @@ net::target loopback_target(std::uint16_t port) {
   return {"127.0.0.1:" + std::to_string(port), "127.0.0.1", port};
 }
 
-std::size_t count_errors(const std::vector<report::target_report>& r, report::error_kind kind) {
+std::size_t count_errors(const std::vector<model::ntp_target>& r, model::error_kind kind) {
   std::size_t n = 0;
   for (const auto& t : r) {
     for (const auto& a : t.addresses) n += a.error.kind == kind ? 1 : 0;
@@ -164,10 +164,10 @@ TEST_CASE("probe_blocking closes every socket it opens: answered, unreachable, t
     CAPTURE(run);
     const auto reports = net::probe_blocking(targets, options);
     CHECK(open_descriptors() == before);
-    CHECK(count_errors(reports, report::error_kind::none) == 100);
-    const auto unreachable = count_errors(reports, report::error_kind::unreachable);
+    CHECK(count_errors(reports, model::error_kind::none) == 100);
+    const auto unreachable = count_errors(reports, model::error_kind::unreachable);
     CHECK(unreachable > 0);
-    CHECK(unreachable + count_errors(reports, report::error_kind::timeout) == 120);
+    CHECK(unreachable + count_errors(reports, model::error_kind::timeout) == 120);
   }
 }
 
@@ -183,6 +183,6 @@ TEST_CASE("query ends by its deadline while junk keeps arriving") {
   CHECK(took < 1500ms);
   REQUIRE(reports.at(0).addresses.size() == 1);
   const auto& a = reports[0].addresses[0];
-  CHECK(a.error.kind == report::error_kind::timeout);
+  CHECK(a.error.kind == model::error_kind::timeout);
   CHECK(!a.ignored.empty());
 }

@@ -219,7 +219,7 @@ TEST_CASE("write_probe_json writes, piece by piece, exactly nlohmann's pretty pr
   CHECK(pieces.size() == r.targets.size() + 2);
   CHECK(joined == json::parse(joined).dump(2) + "\n");
   CHECK(joined == report::probe_json(r, {"ntpprobe", "0.1.0-test"}));
-  report::probe_report empty;
+  model::ntp_run empty;
   const auto none = report::probe_json(empty, {"ntpprobe", "0.1.0-test"});
   CHECK(none == json::parse(none).dump(2) + "\n");
 }

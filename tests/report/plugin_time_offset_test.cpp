@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "ntpkit/report/nagios.hpp"
+#include "ntpkit/report/ntp_plugin.hpp"
 #include "support/report_fixture.hpp"
 
 using namespace ntpkit;
@@ -8,7 +8,7 @@ using namespace ntpkit;
 namespace {
 
 // Target 0 of the fixture alone: one good sample with offset +9.875 s.
-report::probe_report answered() {
+model::ntp_run answered() {
   auto r = test::fixture_report();
   r.targets.resize(1);
   return r;

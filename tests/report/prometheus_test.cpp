@@ -138,7 +138,7 @@ TEST_CASE("probe_prometheus: a server named twice gives each series once") {
 }
 
 TEST_CASE("probe_prometheus: families with no series are left out") {
-  report::probe_report r;
+  model::ntp_run r;
   r.started = test::fixture_date();
   const auto text = report::probe_prometheus(r, {"ntpprobe", "x"});
   CHECK(text.find("ntpkit_offset_seconds") == std::string::npos);

@@ -17,7 +17,7 @@
 #include <chrono>
 
 #include "ntpkit/proto/exchange.hpp"
-#include "ntpkit/report/sample.hpp"
+#include "ntpkit/model/ntp.hpp"
 #include "support/test_support.hpp"
 
 namespace ntpkit::test {
@@ -29,16 +29,16 @@ inline proto::date fixture_date(std::int64_t ns = 0) {
   return proto::date::from_sys_time(utc(2026, 11, 26, 4, 0, 0) + std::chrono::nanoseconds{ns});
 }
 
-inline report::sample good_sample() {
+inline model::sample good_sample() {
   using namespace proto;
-  report::sample s;
+  model::sample s;
   s.t1_date = fixture_date();
   s.t4_date = fixture_date(500'000'000);
   const timestamp t1 = s.t1_date.to_timestamp();
   s.times = {t1, t1 + duration::from_bits(10 * one_s_bits),
              t1 + duration::from_bits(10 * one_s_bits + one_s_bits / 4), s.t4_date.to_timestamp()};
-  s.t1_source = report::time_source::kernel;
-  s.t4_source = report::time_source::user;
+  s.t1_source = proto::time_source::kernel;
+  s.t4_source = proto::time_source::user;
   const auto sent = timestamp::from_bits(0x0123'4567'89ab'cdefu);
   auto& p = s.reply;
   p.leap = leap_indicator::none;
@@ -64,9 +64,9 @@ inline report::sample good_sample() {
   return s;
 }
 
-inline report::sample kiss_sample() {
+inline model::sample kiss_sample() {
   using namespace proto;
-  report::sample s;
+  model::sample s;
   s.t1_date = fixture_date(1'000'000'000);
   s.t4_date = fixture_date(1'000'100'000);
   const auto sent = timestamp::from_bits(0x64ef'10b6'df8e'ce83u);
@@ -86,37 +86,57 @@ inline report::sample kiss_sample() {
   return s;
 }
 
-inline report::probe_report fixture_report() {
-  using namespace report;
-  probe_report r;
+/// A resolver error whose message is "Host not found", as the fixture's unresolved name has.
+inline std::error_code host_not_found_code() {
+  struct category final : std::error_category {
+    const char* name() const noexcept override { return "test.resolver"; }
+    std::string message(int) const override { return "Host not found"; }
+  };
+  static const category instance;
+  return {1, instance};
+}
+
+/// An address result at `numeric:port`, located as net would locate it.
+inline model::ntp_address located(const char* numeric, std::uint16_t port,
+                                  model::family f = model::family::ipv4) {
+  model::ntp_address a;
+  a.locate(numeric, port, f);
+  return a;
+}
+
+inline model::ntp_target target_of(const char* spec, const char* host, std::uint16_t port) {
+  model::ntp_target t;
+  t.spec = spec;
+  t.host = host;
+  t.port = port;
+  return t;
+}
+
+inline model::ntp_run fixture_report() {
+  using namespace model;
+  ntp_run r;
   r.started = fixture_date();
 
-  target_report ok{"127.0.0.1:11123", "127.0.0.1", 11123, {}, {}};
-  address_report a;
-  a.address = "127.0.0.1";
-  a.port = 11123;
+  auto ok = target_of("127.0.0.1:11123", "127.0.0.1", 11123);
+  auto a = located("127.0.0.1", 11123);
   a.requests = 2;
   a.samples.push_back(good_sample());
   conclude(a, {});
   ok.addresses.push_back(a);
   r.targets.push_back(ok);
 
-  target_report unresolved{"nosuch.invalid", "nosuch.invalid", 123, {}, {}};
-  unresolved.error = {error_kind::resolve, "name does not resolve (Host not found)", {}};
+  auto unresolved = target_of("nosuch.invalid", "nosuch.invalid", 123);
+  unresolved.error = failure(error_kind::resolve, error_cause::host_not_found);
+  unresolved.error.code = host_not_found_code();
   r.targets.push_back(unresolved);
 
-  target_report two{"localhost:11124", "localhost", 11124, {}, {}};
-  address_report v6;
-  v6.address = "::1";
-  v6.port = 11124;
-  v6.ipv6 = true;
+  auto two = target_of("localhost:11124", "localhost", 11124);
+  auto v6 = located("::1", 11124, family::ipv6);
   v6.requests = 3;
-  v6.ignore("origin");
+  v6.ignored.add(proto::ignore_reason::origin);
   conclude(v6, {});
   two.addresses.push_back(v6);
-  address_report kissed;
-  kissed.address = "127.0.0.1";
-  kissed.port = 11124;
+  auto kissed = located("127.0.0.1", 11124);
   kissed.requests = 1;
   kissed.samples.push_back(kiss_sample());
   conclude(kissed, {});

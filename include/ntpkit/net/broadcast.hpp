@@ -12,7 +12,7 @@
 
 #include "ntpkit/export.hpp"
 #include "ntpkit/proto/timestamp.hpp"
-#include "ntpkit/report/sample.hpp"
+#include "ntpkit/model/ntp.hpp"
 
 namespace ntpkit::net {
 
@@ -34,9 +34,9 @@ struct broadcast_options {
 /// a sender's further packets are counted as ignored "over_limit", other senders' dropped. A
 /// sender of nothing but other datagrams (not mode 5, malformed) is left out.
 /// Errors (the port cannot be bound, nothing heard) are in the target's error.
-NTPKIT_API asio::awaitable<report::target_report> listen_broadcast(broadcast_options options);
+NTPKIT_API asio::awaitable<model::ntp_target> listen_broadcast(broadcast_options options);
 
 /// listen_broadcast() on an io_context of its own.
-NTPKIT_API report::target_report listen_broadcast_blocking(const broadcast_options& options);
+NTPKIT_API model::ntp_target listen_broadcast_blocking(const broadcast_options& options);
 
 }  // namespace ntpkit::net

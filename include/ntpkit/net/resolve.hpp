@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ntpkit/export.hpp"
+#include "ntpkit/model/run.hpp"
 #include "ntpkit/result.hpp"
 
 namespace ntpkit::net {
@@ -19,7 +20,7 @@ namespace asio = boost::asio;
 using udp = asio::ip::udp;
 
 /// Which address families to use.
-enum class family { any, ipv4, ipv6 };
+using family = model::family_choice;
 
 /// A server as the user named it.
 struct target {
@@ -52,8 +53,9 @@ NTPKIT_API result<target> parse_target(std::string_view spec, std::uint16_t defa
 /// found, ...), errc::no_address.
 NTPKIT_API asio::awaitable<result<std::vector<udp::endpoint>>> resolve(const target& t, family f);
 
-/// One line for a resolution error ("no such host", "no IPv6 address", ...).
-NTPKIT_API std::string describe_resolve_error(std::error_code ec, family f);
+/// The typed error a resolution error stands for: the name is unknown, has no address of the
+/// family `f`, or the resolver failed.
+NTPKIT_API model::error_info resolve_error(std::error_code ec, family f);
 
 }  // namespace ntpkit::net
 

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -90,10 +91,42 @@ enum class ignore_reason : std::uint8_t {
   over_limit,   ///< more than the session keeps (broadcast listening)
 };
 
-/// Number of ignore_reason values (for tables indexed by them).
-inline constexpr std::size_t ignore_reason_count = 12;
-
 /// The snake_case name of a reason, as JSON's `ignored` object keys it ("origin", ...).
 NTPKIT_API std::string_view ignore_reason_name(ignore_reason r) noexcept;
+
+/// Datagrams a session did not take, by reason, in the order the reasons first occurred.
+class ignore_counts {
+ public:
+  /// Adds `n` to the count of `r`.
+  void add(ignore_reason r, std::uint32_t n = 1) {
+    for (auto& [reason, count] : counts_) {
+      if (reason == r) {
+        count += n;
+        return;
+      }
+    }
+    counts_.emplace_back(r, n);
+  }
+  /// The count of `r`.
+  std::uint32_t count(ignore_reason r) const noexcept {
+    for (const auto& [reason, count] : counts_) {
+      if (reason == r) return count;
+    }
+    return 0;
+  }
+  /// Sum over all reasons.
+  std::uint32_t total() const noexcept {
+    std::uint32_t n = 0;
+    for (const auto& c : counts_) n += c.second;
+    return n;
+  }
+  bool empty() const noexcept { return counts_.empty(); }
+  auto begin() const noexcept { return counts_.begin(); }
+  auto end() const noexcept { return counts_.end(); }
+  friend bool operator==(const ignore_counts&, const ignore_counts&) = default;
+
+ private:
+  std::vector<std::pair<ignore_reason, std::uint32_t>> counts_;
+};
 
 }  // namespace ntpkit::proto

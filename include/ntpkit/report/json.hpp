@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ntpkit/export.hpp"
-#include "ntpkit/report/sample.hpp"
+#include "ntpkit/model/ntp.hpp"
 
 namespace ntpkit::report {
 
@@ -21,7 +21,7 @@ struct json_meta {
 };
 
 /// The whole run as one JSON document (pretty-printed, ending in a newline).
-NTPKIT_API std::string probe_json(const probe_report& r, const json_meta& meta);
+NTPKIT_API std::string probe_json(const model::ntp_run& r, const json_meta& meta);
 
 /// Receives a document piece by piece.
 using json_sink = std::function<void(const std::string&)>;
@@ -29,10 +29,10 @@ using json_sink = std::function<void(const std::string&)>;
 /// probe_json() handed to `write` in pieces, one per target, so that memory does not grow with
 /// the number of targets beyond the reports themselves. The pieces concatenate to exactly
 /// probe_json()'s text.
-NTPKIT_API void write_probe_json(const probe_report& r, const json_meta& meta,
+NTPKIT_API void write_probe_json(const model::ntp_run& r, const json_meta& meta,
                                  const json_sink& write);
 
 /// One target as a single-line JSON object (for --json-lines), ending in a newline.
-NTPKIT_API std::string target_json_line(const target_report& t, const json_meta& meta);
+NTPKIT_API std::string target_json_line(const model::ntp_target& t, const json_meta& meta);
 
 }  // namespace ntpkit::report

@@ -1,4 +1,4 @@
-#include "ntpkit/report/nagios.hpp"
+#include "ntpkit/report/ntp_plugin.hpp"
 
 #include <doctest/doctest.h>
 
@@ -22,28 +22,34 @@ nagios_range range(std::string_view text) {
 
 // One target with one address holding the fixture's good sample: offset 9.875 s, delay
 // 0.25 s, processing 0.25 s, stratum 2, refid 192.0.2.1, root distance 0.625244140625 s.
-report::probe_report one_good(proto::leap_indicator leap = proto::leap_indicator::none) {
-  report::probe_report r;
-  report::target_report t{"127.0.0.1:11123", "127.0.0.1", 11123, {}, {}};
-  report::address_report a;
-  a.address = "127.0.0.1";
-  a.port = 11123;
+model::ntp_run one_good(proto::leap_indicator leap = proto::leap_indicator::none) {
+  model::ntp_run r;
+  auto t = test::target_of("127.0.0.1:11123", "127.0.0.1", 11123);
+  auto a = test::located("127.0.0.1", 11123);
   a.samples.push_back(test::good_sample());
   a.samples.back().reply.leap = leap;
-  report::conclude(a, {});
+  model::conclude(a, {});
   t.addresses.push_back(a);
   r.targets.push_back(t);
   return r;
 }
 
-report::probe_report silent(report::error_kind kind) {
-  report::probe_report r;
-  report::target_report t{"127.0.0.1:9", "127.0.0.1", 9, {}, {}};
-  report::address_report a;
-  a.address = "127.0.0.1";
-  a.port = 9;
+model::ntp_run silent(model::error_kind kind) {
+  model::ntp_run r;
+  auto t = test::target_of("127.0.0.1:9", "127.0.0.1", 9);
+  auto a = test::located("127.0.0.1", 9);
   a.requests = 1;
-  report::conclude(a, {kind, "no reply within 2 s", {}});
+  // The way each kind of failure comes from a query's end (model::end_error).
+  const auto cause = kind == model::error_kind::timeout       ? model::error_cause::no_reply
+                     : kind == model::error_kind::unreachable ? model::error_cause::port_unreachable
+                     : kind == model::error_kind::kiss        ? model::error_cause::kissed_earlier
+                     : kind == model::error_kind::auth ? model::error_cause::no_authenticated_reply
+                     : kind == model::error_kind::unsynchronised ? model::error_cause::leap_alarm
+                                                                 : model::error_cause::checks_failed;
+  auto e = model::failure(kind, cause);
+  e.waited = std::chrono::milliseconds(2000);
+  e.kiss_code = "DENY";
+  model::conclude(a, e);
   t.addresses.push_back(a);
   r.targets.push_back(t);
   return r;
@@ -205,21 +211,21 @@ TEST_CASE("a pending leap second is a WARNING unless --leap-ok") {
 }
 
 TEST_CASE("no reply is UNKNOWN, or CRITICAL when asked") {
-  CHECK(report::evaluate_plugin(silent(report::error_kind::timeout), {}).state ==
+  CHECK(report::evaluate_plugin(silent(model::error_kind::timeout), {}).state ==
         plugin_state::unknown);
-  CHECK(report::evaluate_plugin(silent(report::error_kind::unreachable), {}).state ==
+  CHECK(report::evaluate_plugin(silent(model::error_kind::unreachable), {}).state ==
         plugin_state::unknown);
   report::plugin_policy p;
   p.no_reply_critical = true;
-  const auto out = report::evaluate_plugin(silent(report::error_kind::timeout), p);
+  const auto out = report::evaluate_plugin(silent(model::error_kind::timeout), p);
   CHECK(out.state == plugin_state::critical);
   CHECK(out.line == "NTP CRITICAL: 127.0.0.1:9 no reply within 2 s\n");
 }
 
 TEST_CASE("a kiss, an unsynchronised server and a failed authentication are CRITICAL") {
-  for (auto kind : {report::error_kind::kiss, report::error_kind::unsynchronised,
-                    report::error_kind::auth, report::error_kind::sanity}) {
-    CAPTURE(report::error_kind_name(kind));
+  for (auto kind : {model::error_kind::kiss, model::error_kind::unsynchronised,
+                    model::error_kind::auth, model::error_kind::sanity}) {
+    CAPTURE(model::error_kind_name(kind));
     CHECK(report::evaluate_plugin(silent(kind), {}).state == plugin_state::critical);
   }
 }
@@ -229,7 +235,7 @@ TEST_CASE("a kiss after a good answer is still CRITICAL, with the measured perfd
   auto r = one_good();
   auto& a = r.targets.front().addresses.front();
   a.samples.push_back(test::kiss_sample());
-  report::conclude(a, {});
+  model::conclude(a, {});
   const auto out = report::evaluate_plugin(r, {});
   CHECK(out.state == plugin_state::critical);
   CHECK(out.line.starts_with("NTP CRITICAL: 127.0.0.1:11123 offset +9.875000000 s"));

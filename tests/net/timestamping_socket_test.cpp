@@ -1,6 +1,6 @@
-// net/udp_exchange.hpp: timestamping_socket::receive() on loopback.
+// net/timestamping_socket.hpp: timestamping_socket::receive() on loopback.
 
-#include "ntpkit/net/udp_exchange.hpp"
+#include "ntpkit/net/timestamping_socket.hpp"
 
 #include <doctest/doctest.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "ntpkit/net/udp_exchange.hpp"
+#include "ntpkit/net/timestamping_socket.hpp"
 
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
@@ -214,13 +214,13 @@ result<received_datagram> timestamping_socket::try_receive(std::span<std::uint8_
       std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
       if (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0) {
         d.time = from_timespec(ts.ts[0]);
-        d.source = report::time_source::kernel;
+        d.source = proto::time_source::kernel;
       }
     } else if (c->cmsg_type == SCM_TIMESTAMPNS) {
       timespec ts;
       std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
       d.time = from_timespec(ts);
-      d.source = report::time_source::kernel;
+      d.source = proto::time_source::kernel;
     }
   }
   return d;

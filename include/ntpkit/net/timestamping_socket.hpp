@@ -2,7 +2,7 @@
 
 // A UDP socket that reports when the kernel sent and received each datagram (SO_TIMESTAMPING
 // software timestamps, falling back to user-space clock reads), and ICMP errors (IP_RECVERR)
-// for an unconnected socket. All Linux socket-option handling lives in udp_exchange.cpp, as
+// for an unconnected socket. All Linux socket-option handling lives in timestamping_socket.cpp, as
 // chrony keeps it in ntp_io_linux.c.
 
 #include <boost/asio/any_io_executor.hpp>
@@ -17,7 +17,7 @@
 
 #include "ntpkit/export.hpp"
 #include "ntpkit/proto/timestamp.hpp"
-#include "ntpkit/report/sample.hpp"
+#include "ntpkit/proto/session.hpp"
 #include "ntpkit/result.hpp"
 
 namespace ntpkit::net {
@@ -37,7 +37,7 @@ struct received_datagram {
   bool truncated = false;    ///< the datagram was longer than the buffer
   udp::endpoint from;
   proto::sys_nanoseconds time;  ///< kernel receive time, or the system clock right after
-  report::time_source source = report::time_source::user;
+  proto::time_source source = proto::time_source::user;
 };
 
 /// UDP socket with kernel timestamps.
@@ -57,7 +57,7 @@ class NTPKIT_API timestamping_socket {
 
   /// Sends `bytes` to `to`. The clock is read immediately before the system call. Not while a
   /// receive() on this socket is suspended: the socket leaves the event loop's epoll set for
-  /// the send (see udp_exchange.cpp).
+  /// the send (see timestamping_socket.cpp).
   result<sent_datagram> send(std::span<const std::uint8_t> bytes, const udp::endpoint& to);
 
   /// Waits for the next datagram until `deadline` (steady clock). A datagram already queued is

@@ -1,0 +1,85 @@
+#pragma once
+
+// The option groups the programs share, each filling a struct that maps straight onto the
+// library's options: targets (servers, server files, family, port), timing (timeout, retries,
+// samples, interval) and keys. A program declares the groups it needs and its own.
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "keyfile.hpp"
+#include "ntpkit/net/resolve.hpp"
+
+namespace ntpkit::apps {
+
+/// An option group (a section of --help) without the copy of -h/--help CLI11 gives each group.
+CLI::App& option_group(CLI::App& parent, const std::string& name);
+
+/// True when no argument after argv[0] starts with '-': no option, no --help, no "-" for stdin.
+bool needs_only_positionals(int argc, const char* const* argv);
+
+/// Servers and how to reach them.
+struct target_options {
+  std::vector<std::string> servers;  ///< positional HOST[:PORT]
+  std::vector<std::string> files;    ///< -f FILE, repeatable; "-" is stdin
+  bool ipv4 = false;
+  bool ipv6 = false;
+  int port = 123;
+};
+
+/// Declares the positional servers and, unless `only_positional`, -f, -4, -6 and -p (the port
+/// for servers given without one, default `o.port`).
+void add_target_options(CLI::App& app, target_options& o, bool only_positional);
+
+/// The family -4/-6 ask for.
+net::family family_of(const target_options& o) noexcept;
+
+/// Reads targets, one per line ('#' starts a comment), from `path` or stdin for "-".
+std::variant<std::vector<std::string>, std::string> read_server_file(const std::string& path);
+
+/// The servers named and listed, in order; the one-line message on error. Unless `allow_none`,
+/// no server at all is an error.
+std::variant<std::vector<std::string>, std::string> server_specs(const target_options& o,
+                                                                 bool allow_none = false);
+
+/// `specs` parsed with the default port; the message names the first bad one.
+std::variant<std::vector<net::target>, std::string> parse_targets(
+    const std::vector<std::string>& specs, const target_options& o);
+
+/// How long to wait and how often to ask.
+struct timing_options {
+  double timeout_s = 2.0;
+  int retries = 0;
+  int samples = 1;
+  double interval_s = 2.0;
+  bool allow_fast = false;
+};
+
+/// Declares -t (with `timeout_help`), -r, -n, -i and --allow-fast.
+void add_timing_options(CLI::App& app, timing_options& o, const std::string& timeout_help);
+
+/// What CLI11 cannot check (ranges of the fractional values, the 2 s guard); empty when fine.
+std::string check_timing(const timing_options& o);
+
+/// Seconds as milliseconds, at least 1 ms for a timeout.
+std::chrono::milliseconds to_ms(double seconds);
+
+/// Keys for signing requests.
+struct key_options {
+  long long key_id = -1;
+  std::string key_file;
+  std::string mac_length;
+};
+
+/// Declares -a, -k and --mac-length on `group`.
+void add_key_options(CLI::App& group, key_options& o);
+
+/// The key the options choose (nullopt without -a/-k), or the one-line message.
+std::variant<std::optional<chosen_key>, std::string> load_key_options(const std::string& program,
+                                                                      const key_options& o);
+
+}  // namespace ntpkit::apps

@@ -1,0 +1,75 @@
+#include "output.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "exit_code.hpp"
+
+namespace ntpkit::apps {
+
+void add_output_options(CLI::App& group, output_options& o) {
+  auto* json = group.add_flag("-j,--json", o.json, "write one JSON document on stdout");
+  auto* lines = group.add_flag("--json-lines", o.json_lines,
+                               "write one JSON object per target and line, as each completes");
+  group.add_flag("--prometheus", o.prometheus,
+                 "write metrics in the Prometheus text format (node_exporter's textfile "
+                 "collector)");
+  group.add_flag("-v,--verbose", o.verbose,
+                 "show every header field, timestamp, check and sample");
+  json->excludes(lines);
+}
+
+std::variant<output_mode, std::string> select_output(const output_options& o) {
+  if (o.plugin && (o.json || o.json_lines)) {
+    return std::string("--nagios cannot be combined with --json or --json-lines");
+  }
+  if (o.prometheus && (o.json || o.json_lines || o.plugin)) {
+    return std::string("--prometheus cannot be combined with --json, --json-lines or --nagios");
+  }
+  if (o.json && o.json_lines) return std::string("--json cannot be combined with --json-lines");
+  if (o.plugin) return output_mode::plugin;
+  if (o.prometheus) return output_mode::prometheus;
+  if (o.json) return output_mode::json;
+  if (o.json_lines) return output_mode::json_lines;
+  return output_mode::text;
+}
+
+void stdout_writer::write(std::string_view s) {
+  if (errno_ != 0) return;
+  errno = 0;
+  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
+    errno_ = errno != 0 ? errno : EIO;
+  }
+}
+
+bool stdout_writer::finish() {
+  if (errno_ == 0) {
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) errno_ = errno != 0 ? errno : EIO;
+  }
+  return errno_ == 0;
+}
+
+std::string stdout_writer::error_text() const {
+  return std::string("write error: ") + std::strerror(errno_);
+}
+
+stdout_writer& out() {
+  static stdout_writer instance;
+  return instance;
+}
+
+int finish_output(const char* program, int rc, bool plugin) {
+  if (out().finish()) return rc;
+  std::fprintf(stderr, "%s: %s\n", program, out().error_text().c_str());
+  return exit_code::of_problem(plugin);
+}
+
+bool invoked_as(const char* argv0, std::string_view name) {
+  std::string_view a = argv0 ? argv0 : "";
+  if (const auto slash = a.rfind('/'); slash != std::string_view::npos) a.remove_prefix(slash + 1);
+  return a == name;
+}
+
+}  // namespace ntpkit::apps

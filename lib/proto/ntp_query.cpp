@@ -1,0 +1,254 @@
+#include "ntpkit/proto/ntp_query.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "ntpkit/proto/errc.hpp"
+
+namespace ntpkit::proto {
+
+namespace {
+
+// The ignored-reason for a reply whose MAC did not verify.
+ignore_reason mac_failure(std::error_code ec) {
+  if (ec == errc::mac_missing) return ignore_reason::mac_missing;
+  if (ec == errc::key_id_mismatch) return ignore_reason::mac_key_id;
+  if (ec == errc::crypto_nak) return ignore_reason::crypto_nak;
+  if (ec == errc::bad_mac_length) return ignore_reason::mac_length;
+  return ignore_reason::mac;
+}
+
+// The ignored-reason for a reply a check found not to be for us.
+ignore_reason not_for_us_reason(const check_results& c) {
+  switch (c.first_failure().value_or(check::origin)) {
+    case check::source: return ignore_reason::source;
+    case check::mode: return ignore_reason::mode;
+    case check::mac: return ignore_reason::mac;
+    default: return ignore_reason::origin;
+  }
+}
+
+}  // namespace
+
+ntp_query::ntp_query(ntp_query_plan plan, random_source random)
+    : plan_(std::move(plan)), random_(std::move(random)) {
+  if (plan_.samples == 0) finish(ntp_query_end::completed);
+}
+
+session_action ntp_query::next(steady_time now) {
+  switch (state_) {
+    case state::done: return finished{};
+    case state::need_send: return make_request();
+    case state::send_pending: {
+      // next() again before on_sent: hand out the same request (its bytes are gone, so this
+      // only happens when a driver misbehaves); treat it as unsent and make a new one.
+      sent_.pop_back();
+      return make_request();
+    }
+    case state::awaiting:
+      if (now < deadline_) return wait_until{deadline_};
+      round_unanswered();
+      return next(now);
+  }
+  return finished{};
+}
+
+session_action ntp_query::make_request() {
+  const auto xmt = timestamp::from_bits(random_());
+  auto p = make_client_request(xmt, plan_.version);
+  outstanding req;
+  req.transmit = xmt;
+  req.tag = next_tag_++;
+  req.attempt = attempt_;
+  if (plan_.interleaved && !answered_.empty()) {
+    // RFC 9769: origin = the server's receive timestamp of its previous answer; receive = a
+    // value the server echoes back (random, so it also authenticates the answer).
+    auto token = timestamp::from_bits(random_() | 1);
+    if (token == xmt) token = timestamp::from_bits(token.bits() ^ 2);
+    p.origin = answered_.back().t2;
+    p.receive = token;
+    req.token = token;
+    req.previous = answered_.back();
+  }
+  auto bytes = serialize_packet(p);
+  if (plan_.key) {
+    if (auto signed_ok = append_mac(bytes, *plan_.key, plan_.mac); !signed_ok) {
+      out_.error = signed_ok.error();
+      finish(ntp_query_end::sign_failed);
+      return finished{};
+    }
+  }
+  sent_.push_back(std::move(req));
+  state_ = state::send_pending;
+  return send_bytes{std::move(bytes), sent_.back().tag};
+}
+
+void ntp_query::on_sent(const sent_meta& m) {
+  if (state_ != state::send_pending || sent_.empty() || sent_.back().tag != m.tag) return;
+  auto& r = sent_.back();
+  r.sent = true;
+  r.t1 = m.time;
+  r.t1_source = m.source;
+  ++out_.requests;
+  deadline_ = m.at + plan_.timeout;
+  state_ = state::awaiting;
+}
+
+void ntp_query::on_transmit_time(std::uint32_t tag, sys_nanoseconds t) {
+  for (auto& r : sent_) {
+    if (r.tag == tag && r.sent) {
+      r.t1 = t;
+      r.t1_source = time_source::kernel;
+    }
+  }
+}
+
+void ntp_query::on_send_failed(std::error_code ec) {
+  if (state_ != state::send_pending) return;
+  sent_.pop_back();
+  out_.error = ec;
+  finish(ntp_query_end::send_failed);
+}
+
+void ntp_query::on_vetoed(std::string_view kiss_code) {
+  if (state_ != state::send_pending) return;
+  sent_.pop_back();
+  out_.kiss_code = std::string(kiss_code);
+  finish(ntp_query_end::kissed_elsewhere);
+}
+
+void ntp_query::on_transport_error(std::error_code ec) {
+  if (state_ == state::done) return;
+  out_.error = ec;
+  finish(ntp_query_end::transport_failed);
+}
+
+void ntp_query::round_unanswered() {
+  last_timed_out_ = true;
+  if (++attempt_ <= plan_.retries) {
+    state_ = state::need_send;
+    return;
+  }
+  attempt_ = 0;
+  if (++round_ >= plan_.samples) {
+    finish(ntp_query_end::timed_out);
+  } else {
+    state_ = state::need_send;
+  }
+}
+
+void ntp_query::request_answered() {
+  last_timed_out_ = false;
+  attempt_ = 0;
+  if (++round_ >= plan_.samples) {
+    finish(ntp_query_end::completed);
+  } else {
+    state_ = state::need_send;
+  }
+}
+
+void ntp_query::finish(ntp_query_end end) {
+  state_ = state::done;
+  out_.end = end;
+  out_.clean = (end == ntp_query_end::completed) && out_.ignored.empty() &&
+               std::all_of(sent_.begin(), sent_.end(),
+                           [](const outstanding& r) { return r.answered; });
+}
+
+std::optional<ntp_sample> ntp_query::judge(const packet& reply, const outstanding& req,
+                                           const datagram_meta& m, bool interleaved) {
+  ntp_sample s;
+  s.reply = reply;
+  reply_expectation expected;
+  expected.local_precision = plan_.local_precision;
+  if (plan_.key) expected.mac_verified = true;  // verified before judge() is called
+  if (interleaved) {
+    // An interleaved answer completes the previous exchange: its T1, T2 and T4 with this
+    // answer's transmit timestamp, the server's exact send time of the previous answer.
+    const auto& prev = *req.previous;
+    s.interleaved = true;
+    s.reply.receive = prev.t2;
+    s.attempt = prev.attempt;
+    s.t1_date = prev.t1_date;
+    s.t1_source = prev.t1_source;
+    s.t4_date = prev.t4_date;
+    s.t4_source = prev.t4_source;
+    expected.sent_transmit = *req.token;
+  } else {
+    s.attempt = req.attempt;
+    s.t1_date = date::from_sys_time(req.t1);
+    s.t1_source = req.t1_source;
+    s.t4_date = date::from_sys_time(m.time);
+    s.t4_source = m.source;
+    expected.sent_transmit = req.transmit;
+  }
+  s.times = {s.t1_date.to_timestamp(), s.reply.receive, reply.transmit, s.t4_date.to_timestamp()};
+  s.measured = measure(s.times, reply.precision, plan_.local_precision);
+  s.assessed = assess_reply(s.reply, s.times.t1, s.times.t4, expected);
+  if (s.assessed.result == verdict::not_for_us || s.assessed.result == verdict::bad_mac) {
+    out_.ignored.add(not_for_us_reason(s.assessed.checks));
+    return std::nullopt;
+  }
+  return s;
+}
+
+void ntp_query::on_datagram(std::span<const std::uint8_t> bytes, const datagram_meta& m) {
+  if (state_ != state::awaiting) return;
+  if (!m.from_peer) return out_.ignored.add(ignore_reason::source);
+  if (m.truncated) return out_.ignored.add(ignore_reason::oversized);
+  auto reply = parse_packet(bytes);
+  if (!reply) return out_.ignored.add(ignore_reason::malformed);
+  // A basic answer echoes our transmit field, an interleaved one our receive field.
+  auto req = std::find_if(sent_.begin(), sent_.end(), [&](const outstanding& r) {
+    return r.sent && (r.transmit == reply->origin || (r.token && *r.token == reply->origin));
+  });
+  if (req == sent_.end()) return out_.ignored.add(ignore_reason::origin);
+  if (req->answered) return out_.ignored.add(ignore_reason::duplicate);
+  if (plan_.key) {
+    // RFC 5905: a reply that fails authentication is dropped; keep waiting for one that
+    // passes (an attacker on the path could otherwise answer first).
+    if (auto v = verify_mac(*plan_.key, bytes); !v) return out_.ignored.add(mac_failure(v.error()));
+  }
+  const bool interleaved = req->token && *req->token == reply->origin;
+  auto s = judge(*reply, *req, m, interleaved);
+  if (!s) return;
+  req->answered = true;
+  // What the next interleaved request needs: this request's T1, this answer's T2 and T4.
+  answered_.assign(1, exchange_record{date::from_sys_time(req->t1), req->t1_source,
+                                      date::from_sys_time(m.time), m.source, reply->receive,
+                                      req->attempt});
+  const bool kiss = s->assessed.result == verdict::kiss;
+  if (kiss) out_.kiss_code = s->assessed.kiss_code;
+  out_.samples.push_back(std::move(*s));
+  // Kiss-o'-Death: RATE means slow down, DENY/RSTR mean go away; either way we stop.
+  if (kiss) return finish(ntp_query_end::kissed);
+  request_answered();
+}
+
+std::optional<ntp_sample> hear_broadcast(std::span<const std::uint8_t> bytes,
+                                         const datagram_meta& m, duration assumed_delay,
+                                         std::int8_t local_precision, ignore_reason* why) {
+  auto fail = [&](ignore_reason r) {
+    if (why) *why = r;
+    return std::nullopt;
+  };
+  if (m.truncated) return fail(ignore_reason::oversized);
+  auto p = parse_packet(bytes);
+  if (!p) return fail(ignore_reason::malformed);
+  if (p->mode != association_mode::broadcast) return fail(ignore_reason::mode);
+  ntp_sample s;
+  s.broadcast = true;
+  s.reply = *p;
+  s.t4_date = date::from_sys_time(m.time);
+  s.t1_date = s.t4_date;
+  s.t4_source = m.source;
+  s.times = {timestamp{}, timestamp{}, p->transmit, s.t4_date.to_timestamp()};
+  s.measured =
+      measure_broadcast(p->transmit, s.times.t4, assumed_delay, p->precision, local_precision);
+  reply_expectation e;
+  e.local_precision = local_precision;
+  s.assessed = assess_broadcast(*p, e);
+  return s;
+}
+
+}  // namespace ntpkit::proto

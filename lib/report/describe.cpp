@@ -1,0 +1,115 @@
+#include "ntpkit/report/describe.hpp"
+
+#include <cstdio>
+
+#include "ntpkit/proto/refid.hpp"
+
+namespace ntpkit::report {
+namespace {
+
+using model::error_cause;
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+std::string failed_checks(const proto::check_results& c) {
+  std::string out;
+  for (std::size_t i = 0; i < proto::check_count; ++i) {
+    const auto k = static_cast<proto::check>(i);
+    if (!c.failed(k)) continue;
+    if (!out.empty()) out += ", ";
+    out += proto::check_name(k);
+  }
+  return out;
+}
+
+std::string kiss_text(const std::string& code) {
+  const auto meaning = proto::kiss_code_meaning(code);
+  std::string text = "kiss-o'-death " + code;
+  if (!meaning.empty()) text += " (" + std::string(meaning) + ")";
+  if (code == "DENY" || code == "RSTR") text = "server refuses us: " + text;
+  return text + "; no further requests sent";
+}
+
+std::string resolve_text(const model::error_info& e) {
+  switch (e.cause) {
+    case error_cause::no_address_of_family:
+      return e.asked == model::family_choice::ipv4   ? "no IPv4 address"
+             : e.asked == model::family_choice::ipv6 ? "no IPv6 address"
+                                                     : "no address";
+    case error_cause::host_not_found: return "name does not resolve (" + e.code.message() + ")";
+    default: return "cannot resolve: " + e.code.message();
+  }
+}
+
+}  // namespace
+
+std::string error_text(const model::error_info& e, std::string_view where) {
+  switch (e.cause) {
+    case error_cause::none: return e ? std::string(model::error_kind_name(e.kind)) : "";
+    case error_cause::host_not_found:
+    case error_cause::no_address_of_family:
+    case error_cause::resolver_failed: return resolve_text(e);
+    case error_cause::no_reply:
+      return e.waited.count() > 0 ? "no reply within " + seconds_text(e.waited) : "no reply";
+    case error_cause::nothing_heard: return "no broadcast heard within " + seconds_text(e.waited);
+    case error_cause::port_unreachable:
+      return where.empty() ? "port unreachable"
+                           : "port unreachable: nothing listens on " + std::string(where);
+    case error_cause::host_unreachable: return "host unreachable";
+    case error_cause::network_unreachable: return "network unreachable";
+    case error_cause::socket_failed: return "cannot open socket: " + e.code.message();
+    case error_cause::send_failed:
+    case error_cause::receive_failed: return e.code.message();
+    case error_cause::listen_failed: return "cannot listen: " + e.code.message();
+    case error_cause::kiss_received: return kiss_text(e.kiss_code);
+    case error_cause::kissed_earlier:
+      return std::string(e.requests_before == 0 ? "not queried" : "no further requests") +
+             ": it sent kiss-o'-death " + e.kiss_code + " earlier in this run";
+    case error_cause::leap_alarm: return "server unsynchronised (leap indicator 3)";
+    case error_cause::stratum_unsynchronised:
+      return "server unsynchronised (stratum " + std::to_string(e.stratum) + ")";
+    case error_cause::checks_failed:
+      return "reply failed sanity checks: " + failed_checks(e.checks);
+    case error_cause::reply_mac_bad: return "reply MAC does not verify";
+    case error_cause::no_authenticated_reply: return "no reply passed authentication";
+    case error_cause::signing_failed: return "cannot sign the request: " + e.code.message();
+    case error_cause::interrupted: return "interrupted before it finished";
+  }
+  return std::string(model::error_kind_name(e.kind));
+}
+
+std::string ignored_text(const proto::ignore_counts& ignored) {
+  std::string out;
+  for (const auto& [reason, count] : ignored) {
+    out += out.empty() ? "" : ", ";
+    out += std::to_string(count) + " " + std::string(proto::ignore_reason_name(reason));
+  }
+  return out;
+}
+
+std::string address_error_text(const model::ntp_address& a) {
+  if (!a.error) return {};
+  std::string text = error_text(a.error, a.label);
+  if (a.key && a.error.kind == model::error_kind::timeout) {
+    text += "; servers drop requests whose MAC they reject, so the server may not know key " +
+            std::to_string(a.key->key_id) + " or hold another secret";
+  }
+  if (!a.selected && !a.ignored.empty()) text += " (ignored: " + ignored_text(a.ignored) + ")";
+  return text;
+}
+
+std::string target_error_text(const model::ntp_target& t) {
+  if (!t.error) return {};
+  std::string text = error_text(t.error);
+  if (t.error.cause == error_cause::listen_failed) {
+    text = "cannot listen on port " + std::to_string(t.port) + ": " + t.error.code.message();
+  }
+  if (!t.ignored.empty()) text += " (ignored: " + ignored_text(t.ignored) + ")";
+  return text;
+}
+
+}  // namespace ntpkit::report
