@@ -149,9 +149,12 @@ struct candidate {
   const model::sample* best;
 };
 
-// The plugin's choice among addresses: synchronised ones, by stratum, then root dispersion,
-// then root delay. LI 3 and kisses are excluded; a pending leap second is not (nor is it by the
-// plugin 2.3.3, which discards only LI 3 and stratum 0).
+// The plugin's choice among addresses (best_offset_server() of monitoring-plugins 2.3.3), in
+// the resolver's order: the first usable one, replaced by a later one only when that has an
+// equal or lower stratum, an equal or lower root dispersion *and* a strictly lower root delay.
+// Not a lexicographic order: with equal root delays the first address stays. LI 3 and kisses
+// are excluded; a pending leap second is not (nor is it by the plugin, which discards only LI 3
+// and stratum 0).
 const candidate* choose(const std::vector<candidate>& all) {
   const candidate* best = nullptr;
   for (const auto& c : all) {
@@ -161,8 +164,8 @@ const candidate* choose(const std::vector<candidate>& all) {
       continue;
     }
     const auto& b = best->best->reply;
-    if (std::tie(r.stratum, r.root_dispersion, r.root_delay) <
-        std::tie(b.stratum, b.root_dispersion, b.root_delay)) {
+    if (r.stratum <= b.stratum && r.root_dispersion <= b.root_dispersion &&
+        r.root_delay < b.root_delay) {
       best = &c;
     }
   }

@@ -7,7 +7,8 @@ answers at most `max_replies` requests and only for as long as it is open.
 
 In a test:  with Responder() as r: ... r.port, r.requests
 As a program (e.g. inside a network namespace):
-    python3 ntp_responder.py [--silent] [--leap N] [--stratum N]
+    python3 ntp_responder.py [--silent] [--leap N] [--stratum N] [--host H] [--port P]
+                             [--offset S] [--root-dispersion UNITS] [--root-delay UNITS]
 prints {"port": N, "silent_port": M} on one line, serves until stdin closes (at most 60 s);
 --leap N answers with leap indicator N (1: a leap second will be inserted), --stratum N with
 that stratum.
@@ -52,7 +53,8 @@ def ntp_timestamp(unix_seconds):
     return (whole << 32) | int((seconds - whole) * 2**32)
 
 
-def make_reply(request, received, offset, hold, leap=0, stratum=STRATUM):
+def make_reply(request, received, offset, hold, leap=0, stratum=STRATUM,
+               root_dispersion=ROOT_DISPERSION_UNITS, root_delay=ROOT_DELAY_UNITS):
     """The answer to one request datagram (None if it is not a client request), with leap
     indicator `leap` and `stratum`."""
     if len(request) < HEADER.size:
@@ -66,7 +68,7 @@ def make_reply(request, received, offset, hold, leap=0, stratum=STRATUM):
     t2 = received + offset
     t3 = time.time() + offset
     return HEADER.pack((leap << 6) | (version << 3) | 4, stratum, poll, PRECISION,
-                       ROOT_DELAY_UNITS, ROOT_DISPERSION_UNITS, REFID,
+                       root_delay, root_dispersion, REFID,
                        ntp_timestamp(t2 - REFERENCE_AGE), transmit, ntp_timestamp(t2),
                        ntp_timestamp(t3))
 
@@ -75,17 +77,20 @@ class Responder:
     """Answers NTP requests on (host, 0) in a thread; `port` is where, `requests` how many came."""
 
     def __init__(self, host="127.0.0.1", offset=0.0, hold=0.0, max_replies=50, leap=0,
-                 stratum=STRATUM):
+                 stratum=STRATUM, port=0, root_dispersion=ROOT_DISPERSION_UNITS,
+                 root_delay=ROOT_DELAY_UNITS):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         # T2 is the kernel's arrival time: the thread may wake up late on a busy machine.
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.port = self.sock.getsockname()[1]
         self.offset = offset
         self.hold = hold
         self.leap = leap
         self.stratum = stratum
+        self.root_dispersion = root_dispersion
+        self.root_delay = root_delay
         self.max_replies = max_replies
         self.requests = 0
         self._stop = threading.Event()
@@ -111,7 +116,8 @@ class Responder:
 
     def _answer(self, data, received, peer):
         """Answers one request (a subclass may delay or repeat it); returns what was sent."""
-        reply = make_reply(data, received, self.offset, self.hold, self.leap, self.stratum)
+        reply = make_reply(data, received, self.offset, self.hold, self.leap, self.stratum,
+                           self.root_dispersion, self.root_delay)
         if reply:
             self.sock.sendto(reply, peer)
         return reply
@@ -130,15 +136,23 @@ def option_value(name, default):
 
 
 def main():
-    """Serves on 127.0.0.1 until stdin closes; --silent also opens a socket that never reads;
-    --leap N and --stratum N set those fields of the answers."""
+    """Serves on --host (127.0.0.1) and --port (any) until stdin closes; --silent also opens a
+    socket that never reads; --leap N, --stratum N, --root-dispersion and --root-delay UNITS
+    (2^-16 s) set
+    those fields of the answers, --offset SECONDS shifts its clock."""
     silent = None
     leap = int(option_value("--leap", 0))
     stratum = int(option_value("--stratum", STRATUM))
+    host = option_value("--host", "127.0.0.1")
+    port = int(option_value("--port", 0))
+    offset = float(option_value("--offset", 0.0))
+    dispersion = int(option_value("--root-dispersion", ROOT_DISPERSION_UNITS))
+    delay = int(option_value("--root-delay", ROOT_DELAY_UNITS))
     if "--silent" in sys.argv:
         silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         silent.bind(("127.0.0.1", 0))
-    with Responder(leap=leap, stratum=stratum) as responder:
+    with Responder(host=host, offset=offset, leap=leap, stratum=stratum, port=port,
+                   root_dispersion=dispersion, root_delay=delay) as responder:
         ports = {"port": responder.port,
                  "silent_port": silent.getsockname()[1] if silent else None}
         print(json.dumps(ports), flush=True)

@@ -186,6 +186,50 @@ class CheckNtpTimeTest(unittest.TestCase):
         self.assertEqual(theirs.returncode, 3, theirs.stdout)
         self.assertEqual((ours.returncode, ours.stdout), (theirs.returncode, theirs.stdout))
 
+    def test_the_address_a_name_resolves_to_that_the_plugin_would_choose(self):
+        """A name with two addresses, each a server with its own clock offset and header: both
+        programs report the one the plugin's best_offset_server() keeps. It walks the addresses
+        in the resolver's order and replaces the first only with one of equal or lower stratum,
+        equal or lower root dispersion and strictly lower root delay; the sign and size of the
+        offset say which one was taken."""
+        name = "dual.ntpkit.test"
+        hosts = f"/etc/netns/{self.ns.name}/hosts"  # `ip netns exec` mounts it on /etc/hosts
+        os.makedirs(os.path.dirname(hosts), exist_ok=True)
+        self.addCleanup(subprocess.run, ["rm", "-rf", os.path.dirname(hosts)], check=True)
+        with open("/etc/hosts", encoding="utf-8") as system, open(hosts, "w") as f:
+            f.write(system.read() + f"\n127.0.0.2 {name}\n::1 {name}\n")
+        first = self.ns.run(["python3", "-c", "import socket, sys; print(socket.getaddrinfo("
+                             "sys.argv[1], 123, type=socket.SOCK_DGRAM)[0][4][0])", name],
+                            check=True).stdout.strip()
+        self.assertIn(first, ("127.0.0.2", "::1"))
+        offsets = {"127.0.0.2": 0.25, "::1": -0.5}
+        # port: {address: (stratum, root dispersion, root delay)} and the address chosen.
+        cases = [
+            (11191, {"127.0.0.2": (3, 66, 33), "::1": (2, 66, 10)}, "::1"),
+            (11192, {"127.0.0.2": (2, 66, 10), "::1": (2, 6600, 33)}, "127.0.0.2"),
+            (11193, {"127.0.0.2": (2, 66, 33), "::1": (2, 66, 33)}, first),  # all equal
+            # Lower dispersion but not lower delay: no replacement, the first one stays.
+            (11194, {"127.0.0.2": (2, 66, 33), "::1": (2, 6600, 10)}, first),
+            (11195, {"127.0.0.2": (2, 6600, 10), "::1": (2, 66, 33)}, first),
+            # (11194 or 11195, whichever order the resolver has, is where "lowest stratum,
+            # then dispersion, then delay" would pick the other address.)
+        ]
+        with contextlib.ExitStack() as stack:
+            for port, servers, _ in cases:
+                for host, (stratum, dispersion, delay) in servers.items():
+                    self.responder(stack, ["--host", host, "--port", str(port), "--stratum",
+                                           str(stratum), "--offset", str(offsets[host]),
+                                           "--root-dispersion", str(dispersion),
+                                           "--root-delay", str(delay)])
+            for port, _, chosen in cases:
+                offset = offsets[chosen]
+                with self.subTest(port=port, chosen=chosen):
+                    self.assert_same_status(["-H", name, "-p", str(port), "-w", "0.4", "-c", "1"],
+                                            "WARNING" if abs(offset) > 0.4 else "OK", offset)
+                    self.assert_same_status(["-H", name, "-p", str(port), "-o", "1", "-w", "0.9",
+                                             "-c", "2"],
+                                            "OK" if offset < 0 else "WARNING", offset + 1)
+
     def test_silent_server_and_closed_port_are_critical_within_the_timeout(self):
         """No answer at all (a socket that never reads, a port with nothing on it): the same
         line, `NTP CRITICAL: No response from NTP server`, exit 2, within -t."""

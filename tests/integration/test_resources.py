@@ -19,6 +19,8 @@ import tempfile
 import time
 import unittest
 
+import peers
+
 sys.path.insert(0, os.path.join(os.environ.get("NTPKIT_SOURCE_DIR", "../.."), "tests", "cli"))
 from hostile_support import BUILD, NTPPROBE, Responder, sanitized_build  # noqa: E402
 
@@ -63,8 +65,7 @@ def run_measured(cmd, stdout_path):
 class Resources(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("needs root for a network namespace")
+        peers.require_netns()  # fails, rather than skips, where namespaces cannot be made
         if not os.path.exists(GNU_TIME):
             raise AssertionError(f"{GNU_TIME} missing (scripts/setup-deps installs it)")
         cls.dir = tempfile.TemporaryDirectory(prefix="ntpkit-resources-")

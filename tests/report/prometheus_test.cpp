@@ -166,3 +166,26 @@ TEST_CASE("prometheus_number: shortest round-trip form, and the text format's Na
     CHECK(std::stod(report::prometheus_number(v)) == v);
   }
 }
+
+TEST_CASE("exposition: typed families in declaration order, empty ones left out") {
+  report::exposition e;
+  const auto requests = e.family("x_requests_total", "Requests.", report::metric_type::counter);
+  const auto unused = e.family("x_unused", "Nothing.", report::metric_type::gauge);
+  const auto rtt = e.family("x_rtt_seconds", "Round trips.", report::metric_type::histogram);
+  (void)unused;
+  e.add(requests, {{"server", "a\"b"}}, 3);
+  e.add(requests, {{"server", "a\"b"}}, 4);  // a repeat is dropped
+  const std::pair<double, std::uint64_t> buckets[] = {{0.001, 2}, {0.01, 5}};
+  e.add_histogram(rtt, {{"server", "a"}}, buckets, 0.0234, 7);
+  CHECK(e.str() ==
+        "# HELP x_requests_total Requests.\n"
+        "# TYPE x_requests_total counter\n"
+        "x_requests_total{server=\"a\\\"b\"} 3\n"
+        "# HELP x_rtt_seconds Round trips.\n"
+        "# TYPE x_rtt_seconds histogram\n"
+        "x_rtt_seconds_bucket{server=\"a\",le=\"0.001\"} 2\n"
+        "x_rtt_seconds_bucket{server=\"a\",le=\"0.01\"} 5\n"
+        "x_rtt_seconds_bucket{server=\"a\",le=\"+Inf\"} 7\n"
+        "x_rtt_seconds_sum{server=\"a\"} 0.0234\n"
+        "x_rtt_seconds_count{server=\"a\"} 7\n");
+}
