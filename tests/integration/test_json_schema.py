@@ -14,13 +14,20 @@ import os
 import re
 import shlex
 import socket
+import struct
 import subprocess
+import sys
 import tempfile
+import threading
+import time
 import unittest
 
 import jsonschema
 
 from local_chronyd import LocalChronyd, free_udp_port
+
+sys.path.insert(0, os.path.join(os.environ.get("NTPKIT_SOURCE_DIR", "../.."), "tests", "cli"))
+from hostile_support import Responder  # noqa: E402
 
 BUILD = os.environ.get("NTPKIT_BUILD_DIR", "")
 SOURCE = os.environ.get("NTPKIT_SOURCE_DIR", "")
@@ -89,6 +96,13 @@ class JsonSchema(unittest.TestCase):
             cls.outputs["timeout"] = cls.probe("--json", "-t", "0.5",
                                                f"127.0.0.1:{silent.getsockname()[1]}")
         cls.outputs["resolve"] = cls.probe("--json", "nosuch.invalid", netns=True)
+        # chronyd answers interleaved (RFC 9769) from the second request on.
+        cls.outputs["interleaved"] = cls.probe("--json", "-x", "-n", "3", "-i", "0.2",
+                                               "--allow-fast", server)
+        for code in ("RATE", "DENY"):
+            with Responder(f"kiss_{code.lower()}") as kisser:
+                cls.outputs[f"kiss_{code}"] = cls.probe("--json", f"127.0.0.1:{kisser.port}")
+        cls.outputs["broadcast"] = cls.listen_broadcast()
         cls.lines = cls.probe("--json-lines", server, "127.0.0.1:" + str(free_udp_port()),
                               parse=False)
 
@@ -96,6 +110,36 @@ class JsonSchema(unittest.TestCase):
     def tearDownClass(cls):
         cls.chronyd.stop()
         subprocess.run(["rm", "-rf", cls.tmp])
+
+    @classmethod
+    def listen_broadcast(cls):
+        """--listen-broadcast on a free port while a thread sends it three mode 5 packets."""
+        port = free_udp_port()
+        proc = subprocess.Popen([NTPPROBE, "--json", "--listen-broadcast", "--listen-address",
+                                 "127.0.0.1", "-p", str(port), "-n", "3", "--listen-duration",
+                                 "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+        def send():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for _ in range(50):  # until the listener has taken three (bounded: 5 s)
+                    if proc.poll() is not None:
+                        return
+                    now = time.time() + 2208988800
+                    ts = (int(now) << 32) | int((now % 1) * 2**32)
+                    # LI 0, VN 4, mode 5, stratum 2, poll 6, precision -20, refid 192.0.2.1
+                    packet = struct.pack("!BBbbII4sQQQQ", 0x25, 2, 6, -20, 0, 0,
+                                         bytes([192, 0, 2, 1]), ts - (8 << 32), 0, 0, ts)
+                    s.sendto(packet, ("127.0.0.1", port))
+                    time.sleep(0.1)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        out, err = proc.communicate(timeout=30)
+        sender.join()
+        if proc.returncode != 0:
+            raise AssertionError(f"--listen-broadcast: exit {proc.returncode}: {err}")
+        return json.loads(out)
 
     @classmethod
     def probe(cls, *args, netns=False, parse=True):
@@ -132,6 +176,15 @@ class JsonSchema(unittest.TestCase):
         self.assertIsNone(a("timeout")["offset"])
         self.assertEqual(o["resolve"]["targets"][0]["error"]["kind"], "resolve")
         self.assertEqual(o["resolve"]["targets"][0]["addresses"], [])
+        self.assertTrue(any(x["interleaved"] for x in a("interleaved")["samples"]))
+        for code in ("RATE", "DENY"):
+            self.assertEqual(a(f"kiss_{code}")["error"]["kind"], "kiss")
+            self.assertEqual(a(f"kiss_{code}")["error"]["kiss_code"], code)
+            self.assertEqual(a(f"kiss_{code}")["samples"][0]["kiss_code"], code)
+        self.assertTrue(o["broadcast"]["ok"])
+        self.assertEqual(len(a("broadcast")["samples"]), 3)
+        self.assertTrue(all(x["broadcast"] and x["t1"] is None
+                            for x in a("broadcast")["samples"]))
 
     def test_every_json_line_validates_against_the_line_definition(self):
         lines = self.lines.splitlines()

@@ -164,8 +164,11 @@ class KeysInterop(unittest.TestCase):
                 str(port), "--keys", keys, "--key", str(key), "--timeout-ms", str(timeout_ms),
                 *extra]
         p = subprocess.run(args, capture_output=True, text=True)
+        # mac_probe: 0 answered and verified, 1 no answer, 2 answered but not verified.
         self.assertIn(p.returncode, (0, 1, 2), p.stderr)
-        return json.loads(p.stdout)
+        r = json.loads(p.stdout)
+        r["exit"] = p.returncode
+        return r
 
     def expect_verified(self, server, key, *extra, sent=None, reply_digest=None):
         # The first requests may race the servers' start: retry a dropped one a few times.
@@ -176,6 +179,7 @@ class KeysInterop(unittest.TestCase):
             time.sleep(0.5)
         with self.subTest(server=server, key=key, extra=extra):
             self.assertTrue(r["answered"], r)
+            self.assertEqual(r["exit"], 0, r)
             self.assertEqual(r["verify"], "ok", r)
             self.assertTrue(r["origin_ok"], r)
             if sent:
@@ -189,6 +193,7 @@ class KeysInterop(unittest.TestCase):
         r = self.probe(server, key, *extra)
         with self.subTest(server=server, key=key, extra=extra):
             self.assertFalse(r["answered"], r)
+            self.assertEqual(r["exit"], 1, r)
 
     def test_1_chronyd_with_its_own_convention(self):
         # MD5/CMAC: 16-byte digest; SHA1: 20; longer ones full, as NTPv3.
@@ -237,8 +242,10 @@ class KeysInterop(unittest.TestCase):
         # chrony.keys' 4000000000 is not in ntp.keys (ntpd cannot have ids over 65535).
         args = ["ip", "netns", "exec", self.ns, PROBE, "--port", "123", "--keys",
                 self.chrony_keys, "--key", "4000000000", "--timeout-ms", "600"]
-        r = json.loads(subprocess.run(args, capture_output=True, text=True).stdout)
+        p = subprocess.run(args, capture_output=True, text=True)
+        r = json.loads(p.stdout)
         self.assertFalse(r["answered"], r)
+        self.assertEqual(p.returncode, 1, r)
 
 
 if __name__ == "__main__":

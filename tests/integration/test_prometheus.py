@@ -73,10 +73,11 @@ class PrometheusOutput(unittest.TestCase):
         self.assertEqual(samples[("ntpkit_leap", at)], 0)
         self.assertEqual(samples[("ntpkit_requests", at)], 3)
         self.assertEqual(samples[("ntpkit_replies", at)], 3)
-        self.assertLess(abs(samples[("ntpkit_offset_seconds", at)]), 0.1)
+        # Both ends read one clock on loopback: the offset is microseconds, well inside 1 ms.
+        self.assertLess(abs(samples[("ntpkit_offset_seconds", at)]), 0.001)
         for name in ["delay", "processing", "dispersion", "jitter", "root_distance"]:
             value = samples[(f"ntpkit_{name}_seconds", at)]
-            self.assertTrue(0 <= value < 0.1, (name, value))
+            self.assertTrue(0 <= value < 0.001, (name, value))
         self.assertEqual(samples[("ntpkit_precision_seconds", at)] > 0, True)
         info = [k for k in samples if k[0] == "ntpkit_server_info"]
         self.assertEqual(len(info), 1)

@@ -506,3 +506,49 @@ TEST_CASE("captured: a pure-orphan NTPsec answer passes every check") {
   CHECK(a.checks.all_passed());
   CHECK(a.result == verdict::ok);
 }
+
+// RFC 5905 §8 has no request in broadcast mode: the offset is T3 + the assumed one-way delay
+// - T4 (ntpd's broadcastdelay), the delay is that assumption, and the dispersion counts both
+// precisions plus PHI over the assumed delay.
+TEST_CASE("measure_broadcast: offset T3 + delay - T4, delay the assumed one") {
+  const auto t4 = timestamp::from_bits(0xeeb2'2d40'0000'0000u);
+  const auto t3 = t4 + duration::from_ns(-5'000'000);  // sent 5 ms before we heard it
+  const auto delay = duration::from_ns(4'000'000);
+  const auto m = measure_broadcast(t3, t4, delay, -20, -20);
+  CHECK(m.offset == (t3 - t4) + delay);
+  CHECK(std::abs(m.offset.to_ns() + 1'000'000) <= 1);  // ns -> 2^-32 s -> ns rounds
+  CHECK(m.delay == delay);
+  CHECK(m.processing.bits() == 0);
+  // 2^-20 + 2^-20 + 15 ppm of 4 ms (60 ns, in 2^-32 s: 4 ms × 15e-6 = 257.698... units, floor).
+  const std::int64_t phi = delay.bits() / 1'000'000 * 15 + delay.bits() % 1'000'000 * 15 / 1'000'000;
+  CHECK(m.dispersion.bits() == 2 * (std::int64_t{1} << 12) + phi);
+  // A negative assumption adds no PHI term.
+  const auto back = measure_broadcast(t3, t4, duration::from_ns(-1), -20, -20);
+  CHECK(back.dispersion.bits() == 2 * (std::int64_t{1} << 12));
+}
+
+TEST_CASE("assess_broadcast: only mode 5 is for us; origin and receive are not tested") {
+  packet p;
+  p.mode = association_mode::broadcast;
+  p.stratum = 2;
+  p.transmit = timestamp::from_bits(0xeeb2'2d40'0000'0000u);
+  p.reference = p.transmit + duration::from_ns(-8'000'000'000);
+  reply_expectation e;
+  auto a = assess_broadcast(p, e);
+  CHECK(a.result == verdict::ok);
+  CHECK_FALSE(a.checks.ran(check::origin));
+  CHECK_FALSE(a.checks.ran(check::receive));
+  p.mode = association_mode::server;
+  CHECK(assess_broadcast(p, e).result == verdict::not_for_us);
+  p.mode = association_mode::broadcast;
+  p.stratum = 16;
+  CHECK(assess_broadcast(p, e).result == verdict::unsynchronised);
+  p.stratum = 2;
+  p.reference = p.transmit + duration::from_ns(1'000'000'000);  // set in the future
+  a = assess_broadcast(p, e);
+  CHECK(a.result == verdict::insane);
+  CHECK(a.checks.failed(check::reference));
+  e.mac_verified = false;
+  p.reference = {};
+  CHECK(assess_broadcast(p, e).result == verdict::bad_mac);
+}
