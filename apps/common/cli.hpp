@@ -3,9 +3,13 @@
 // What the three binaries share on the command line: CLI11 set-up, one-line errors, exit codes.
 
 #include <CLI/CLI.hpp>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "exit_code.hpp"
@@ -13,14 +17,58 @@
 
 namespace ntpkit::apps {
 
-/// CLI11's help, with each option group (CLI::App::add_option_group) shown as a section of
-/// its own ("Keys:"), indented like the other options, instead of as a nested sub-help.
+/// Columns for --help: the terminal's width when stdout is one, else 80.
+inline std::size_t help_width() {
+  winsize w{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col >= 40) {
+    return w.ws_col;
+  }
+  return 80;
+}
+
+/// `text` broken into lines of at most `width` columns at spaces ("\n" between them).
+inline std::string wrap(const std::string& text, std::size_t width) {
+  std::istringstream words(text);
+  std::string out, line, word;
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return out + line;
+}
+
+/// CLI11's help, for people: each option group (CLI::App::add_option_group) shown as a section
+/// of its own ("Keys:") instead of a nested sub-help; descriptions wrapped to the terminal (80
+/// columns when not a terminal); no "Excludes:" notes among the option names (the
+/// descriptions and the man page say which options go together).
 class sectioned_formatter : public CLI::Formatter {
  public:
+  sectioned_formatter() : width_(help_width()) {}
   std::string make_expanded(const CLI::App* group) const override {
     return make_group(group->get_group(), false,
                       group->get_options([](const CLI::Option* o) { return o->nonpositional(); }));
   }
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    std::string out;
+    if (opt->get_type_size() == 0) return out;
+    if (!opt->get_type_name().empty()) out += " " + opt->get_type_name();
+    if (!opt->get_default_str().empty()) out += "=" + opt->get_default_str();
+    if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
+    return out;
+  }
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    const auto column = get_column_width();
+    return wrap(opt->get_description(), width_ > column + 20 ? width_ - column : 20);
+  }
+  std::string make_description(const CLI::App* app) const override {
+    return wrap(app->get_description(), width_) + "\n";
+  }
+
+ private:
+  std::size_t width_;
 };
 
 /// Common CLI11 set-up: -h/--help, -V/--version, options shown with their long names.

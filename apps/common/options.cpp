@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -9,6 +10,36 @@
 #include "round.hpp"
 
 namespace ntpkit::apps {
+
+CLI::Validator whole_number(long long lo, long long hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        long long v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (text.empty() || end != text.data() + text.size() ||
+            ec == std::errc::invalid_argument) {
+          return "'" + text + "' is not a whole number";
+        }
+        if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
+          return text + " is not from " + std::to_string(lo) + " to " + std::to_string(hi);
+        }
+        return {};
+      },
+      "");
+}
+
+CLI::Validator seconds_value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+          return "'" + text + "' is not a number of seconds";
+        }
+        return {};
+      },
+      "");
+}
 
 CLI::App& option_group(CLI::App& parent, const std::string& name) {
   auto* group = parent.add_option_group(name);
@@ -36,7 +67,7 @@ void add_target_options(CLI::App& app, target_options& o, bool only_positional) 
   auto* v6 = app.add_flag("-6,--ipv6", o.ipv6, "use IPv6 addresses only");
   v4->excludes(v6);
   app.add_option("-p,--port", o.port, "port for servers given without one")
-      ->check(CLI::Range(1, 65535).description(""))
+      ->check(whole_number(1, 65535))
       ->type_name("PORT")
       ->capture_default_str();
 }
@@ -95,20 +126,22 @@ std::variant<std::vector<net::target>, std::string> parse_targets(
 
 void add_timing_options(CLI::App& app, timing_options& o, const std::string& timeout_help) {
   app.add_option("-t,--timeout", o.timeout_s, timeout_help)
+      ->check(seconds_value())
       ->type_name("SECONDS")
       ->capture_default_str();
   app.add_option("-r,--retries", o.retries, "requests to repeat after a timeout, per sample")
-      ->check(CLI::Range(0, 10).description(""))
+      ->check(whole_number(0, 10))
       ->type_name("N")
       ->capture_default_str();
   app.add_option("-n,--samples", o.samples,
                  "replies to collect per address; the one with the least delay is reported")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000).description(""))
+      ->check(whole_number(1, 1000))
       ->type_name("N");
   app.add_option("-i,--interval", o.interval_s,
                  "least seconds between two requests to one address (at least 2 without "
                  "--allow-fast)")
+      ->check(seconds_value())
       ->type_name("SECONDS")
       ->capture_default_str();
   app.add_flag("--allow-fast", o.allow_fast,
@@ -135,7 +168,7 @@ std::chrono::milliseconds to_ms(double seconds) {
 void add_key_options(CLI::App& keys, key_options& o) {
   keys.add_option("-a,--key", o.key_id,
                   "sign requests with key ID from --keyfile and accept only replies it verifies")
-      ->check(CLI::Range(1LL, 4294967295LL).description(""))
+      ->check(whole_number(1, 4294967295))
       ->type_name("ID");
   keys.add_option("-k,--keyfile", o.key_file,
                   "key file in ntp.keys or chrony.keys format (detected), see ntpkit-keys(5)")

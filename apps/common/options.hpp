@@ -16,6 +16,13 @@
 
 namespace ntpkit::apps {
 
+/// A validator for a whole number from `lo` to `hi`: "'abc' is not a whole number", "0 is not
+/// from 1 to 1000".
+CLI::Validator whole_number(long long lo, long long hi);
+
+/// A validator for a number of seconds (fractions allowed): "'abc' is not a number".
+CLI::Validator seconds_value();
+
 /// An option group (a section of --help) without the copy of -h/--help CLI11 gives each group.
 CLI::App& option_group(CLI::App& parent, const std::string& name);
 

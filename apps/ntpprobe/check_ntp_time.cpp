@@ -240,7 +240,7 @@ int check_ntp_time_main(int argc, char** argv) {
                  : warn->alerts(std::fabs(offset)) ? plugin_state::warning
                                                    : plugin_state::ok;
   // The plugin's perfdata: fperfdata() writes only each range's end (range_end style).
-  const report::metric_row row{"offset", offset, std::fabs(offset), {*warn, *crit}, "s", "", ""};
+  const report::metric_row row{"offset", offset, std::fabs(offset), "", {*warn, *crit}, "s", "", ""};
   char status[96];
   std::snprintf(status, sizeof status, "NTP %s: Offset %.10g secs|",
                 report::plugin_state_name(s).data(), offset);

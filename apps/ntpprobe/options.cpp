@@ -45,11 +45,13 @@ void add_plugin_options(CLI::App& parent, plugin_cli& p, bool& enabled) {
   app.add_option("--min-ok", p.min_ok,
                  "OK when at least N addresses are OK, WARNING when N are at least WARNING, "
                  "else CRITICAL (--nagios)")
-      ->check(CLI::Range(1, 1'000'000).description(""))
+      ->check(whole_number(1, 1'000'000))
       ->type_name("N");
   app.add_option("--time-offset", p.time_offset_s,
-                 "seconds added to the measured offset before it is judged, e.g. a server "
-                 "known to be ahead by that much (check_ntp_time -o; --nagios)")
+                 "seconds added to the measured offset before it is judged (check_ntp_time "
+                 "-o; --nagios): give minus the offset a server is known to have, e.g. "
+                 "-0.25 for one known to be 0.25 s ahead")
+      ->check(seconds_value())
       ->type_name("SECONDS");
 }
 
@@ -112,12 +114,12 @@ void add_probe_options(CLI::App& app, probe_cli& o, bool only_servers) {
                "RFC 9769 interleaved mode (with -n 2 or more): from the second request on, the "
                "server sends the exact time it sent its previous answer (chrony does)");
   app.add_option("--ntp-version", o.ntp_version, "NTP version of the requests")
-      ->check(CLI::Range(1, 4).description(""))
+      ->check(whole_number(1, 4))
       ->type_name("1-4")
       ->capture_default_str();
   app.add_option("--concurrency", o.concurrency,
                  "addresses queried at once (default: what the open-file limit allows, <= 512)")
-      ->check(CLI::Range(1, 65536).description(""))
+      ->check(whole_number(1, 65536))
       ->type_name("N");
   add_key_options(option_group(app, "Keys"), o.keys);
   CLI::App& output = option_group(app, "Output");
@@ -139,11 +141,13 @@ void add_probe_options(CLI::App& app, probe_cli& o, bool only_servers) {
       ->type_name("ADDRESS");
   broadcast.add_option("--listen-duration", o.listen_duration_s,
                        "seconds to listen with --listen-broadcast")
+      ->check(seconds_value())
       ->type_name("SECONDS")
       ->capture_default_str();
   broadcast.add_option("--broadcast-delay", o.broadcast_delay_s,
                        "one-way delay in seconds added to broadcast offsets (ntpd's "
                        "broadcastdelay)")
+      ->check(seconds_value())
       ->type_name("SECONDS")
       ->capture_default_str();
   add_plugin_options(app, o.plugin, o.output.plugin);
@@ -227,6 +231,10 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o, const CLI::A
   q.interval = to_ms(o.timing.interval_s);
   q.version = static_cast<std::uint8_t>(o.ntp_version);
   q.interleaved = o.interleaved;
+  if ((plan.policy.jitter.warning || plan.policy.jitter.critical) && o.timing.samples < 2) {
+    return std::string("--warn-jitter/--crit-jitter need -n 2 or more: the jitter of one sample "
+                       "is always 0");
+  }
   if (o.interleaved && o.timing.samples < 2) {
     return std::string("--interleaved needs -n 2 or more (the first answer is basic)");
   }

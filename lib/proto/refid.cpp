@@ -31,7 +31,7 @@ constexpr code_meaning kiss_codes[] = {
     {"MCST", "the association belongs to a dynamically discovered server"},
     {"NKEY", "no key found"},
     {"NTSN", "NTS negative acknowledgment (NAK)"},
-    {"RATE", "rate exceeded: the server has reduced the poll interval"},
+    {"RATE", "rate exceeded: the client must send less often"},
     {"RMOT", "alteration of association from a remote host running ntpdc"},
     {"STEP", "a step change in system time has occurred"},
 };

@@ -19,7 +19,7 @@ std::string where_of(const model::ntp_target& t, const model::ntp_address& a) {
 
 metric_row row(const char* label, double value, double judged, const thresholds& limits,
                const char* unit, const char* min, const char* max, int decimals = 9) {
-  return {label, value, judged, limits, unit, min, max, decimals};
+  return {label, value, judged, "", limits, unit, min, max, decimals};
 }
 
 plugin_item judge_address(const model::ntp_target& t, const model::ntp_address& a,
@@ -42,7 +42,9 @@ plugin_item judge_address(const model::ntp_target& t, const model::ntp_address& 
   const double delay = b.measured.delay.to_seconds();
   const double jitter = a.jitter.to_seconds();
   const double processing = b.measured.processing.to_seconds();
-  j.judge(row("offset", offset, std::fabs(offset), p.offset, "s", "", ""));
+  auto offset_row = row("offset", offset, std::fabs(offset), p.offset, "s", "", "");
+  offset_row.judged_name = "|offset|";  // judged by its size, as check_ntp_time does
+  j.judge(std::move(offset_row));
   j.judge(row("delay", delay, delay, p.delay, "s", "0", ""));
   j.judge(row("jitter", jitter, jitter, p.jitter, "s", "0", ""));
   j.judge(row("stratum", b.reply.stratum, b.reply.stratum, p.stratum, "", "0", "16", 0));

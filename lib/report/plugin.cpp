@@ -89,12 +89,15 @@ std::string plugin_number(double v, int decimals) {
 
 void plugin_item::judge(metric_row row) {
   const auto& t = row.limits;
+  auto problem = [&](const nagios_range& r, const char* which) {
+    return (row.judged_name.empty() ? row.label : row.judged_name) + " " +
+           plugin_number(row.judged, row.decimals) + (r.inside ? " inside " : " outside ") +
+           which + " range " + r.text;
+  };
   if (t.critical && t.critical->alerts(row.judged)) {
-    raise(plugin_state::critical, row.label + " " + plugin_number(row.value, row.decimals) +
-                                      " outside critical range " + t.critical->text);
+    raise(plugin_state::critical, problem(*t.critical, "critical"));
   } else if (t.warning && t.warning->alerts(row.judged)) {
-    raise(plugin_state::warning, row.label + " " + plugin_number(row.value, row.decimals) +
-                                     " outside warning range " + t.warning->text);
+    raise(plugin_state::warning, problem(*t.warning, "warning"));
   }
   metrics.push_back(std::move(row));
 }

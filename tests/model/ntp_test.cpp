@@ -65,7 +65,7 @@ TEST_CASE("conclude: a kiss makes the address fail even beside a good sample") {
   CHECK(a.error.kiss_code == "RATE");
   CHECK(a.error.cause == error_cause::kiss_received);
   CHECK(address_error_text(a) ==
-        "kiss-o'-death RATE (rate exceeded: the server has reduced the poll interval); no further requests sent");
+        "kiss-o'-death RATE (rate exceeded: the client must send less often); no further requests sent");
   CHECK_FALSE(a.ok());
 }
 

@@ -170,7 +170,7 @@ TEST_CASE("probe_json: errors are objects with a kind, and a kiss carries its co
   const auto& kissed = two.at(1);
   CHECK(kissed.at("ok") == false);
   CHECK(kissed.at("error") ==
-        json{{"kind", "kiss"}, {"message", "kiss-o'-death RATE (rate exceeded: the server has reduced the poll interval); no further requests sent"}, {"kiss_code", "RATE"}});
+        json{{"kind", "kiss"}, {"message", "kiss-o'-death RATE (rate exceeded: the client must send less often); no further requests sent"}, {"kiss_code", "RATE"}});
   CHECK(kissed.at("offset").is_null());
   // The server block shows the last reply even when none was usable.
   const auto& srv = kissed.at("server");

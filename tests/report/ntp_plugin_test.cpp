@@ -135,7 +135,7 @@ TEST_CASE("offset thresholds judge the absolute offset, and the worst range wins
   p.offset.critical = range("20");
   auto out = report::evaluate_plugin(one_good(), p);
   CHECK(out.state == plugin_state::warning);
-  CHECK(out.line.find("offset 9.875000000 outside warning range 5") != std::string::npos);
+  CHECK(out.line.find("; |offset| 9.875000000 outside warning range 5") != std::string::npos);
   CHECK(out.line.find("'offset'=9.875000000s;5;20;;") != std::string::npos);
   p.offset.critical = range("9");
   out = report::evaluate_plugin(one_good(), p);

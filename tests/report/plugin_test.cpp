@@ -67,7 +67,7 @@ TEST_CASE("min_ok: OK with N OK items, WARNING with N at least WARNING, else CRI
 
 TEST_CASE("judge raises to the state of the first range that alerts and names value and range") {
   plugin_item i;
-  report::metric_row r{"delay", 0.3, 0.3, {range("0.1"), range("0.5")}, "s", "0", "", 3};
+  report::metric_row r{"delay", 0.3, 0.3, "", {range("0.1"), range("0.5")}, "s", "0", "", 3};
   i.judge(r);
   CHECK(i.state == plugin_state::warning);
   REQUIRE(i.problems.size() == 1);
@@ -79,22 +79,33 @@ TEST_CASE("judge raises to the state of the first range that alerts and names va
   CHECK(i.metrics.size() == 2);
 }
 
+TEST_CASE("an @ range that alerts says the value is inside it, and |offset| names its size") {
+  plugin_item i;
+  i.judge({"stratum", 3, 3, "", {{}, range("@1:4")}, "", "0", "16", 0});
+  REQUIRE(i.problems.size() == 1);
+  CHECK(i.problems[0] == "stratum 3 inside critical range @1:4");
+  plugin_item o;
+  o.judge({"offset", -0.5, 0.5, "|offset|", {range("0.4"), {}}, "s", "", "", 3});
+  REQUIRE(o.problems.size() == 1);
+  CHECK(o.problems[0] == "|offset| 0.500 outside warning range 0.4");
+}
+
 TEST_CASE("perfdata: the guidelines' form with ranges as written, or check_ntp_time's") {
-  const report::metric_row r{"offset", -0.25, 0.25, {range("~:0.1"), range("@1:2")}, "s", "", "",
-                             9};
+  const report::metric_row r{"offset", -0.25, 0.25, "|offset|", {range("~:0.1"), range("@1:2")},
+                             "s", "", "", 9};
   CHECK(report::perfdata(r, "") == "'offset'=-0.250000000s;~:0.1;@1:2;;");
   CHECK(report::perfdata(r, "192.0.2.1 ") == "'192.0.2.1 offset'=-0.250000000s;~:0.1;@1:2;;");
   // monitoring-plugins fperfdata(): only each range's end, %f, no quotes, min/max empty.
   CHECK(report::perfdata(r, "", report::perfdata_style::range_end) ==
         "offset=-0.250000s;0.100000;2.000000;");
-  const report::metric_row open{"offset", 1, 1, {range("10:"), {}}, "s", "", "", 9};
+  const report::metric_row open{"offset", 1, 1, "", {range("10:"), {}}, "s", "", "", 9};
   CHECK(report::perfdata(open, "", report::perfdata_style::range_end) ==
         "offset=1.000000s;0.000000;0.000000;");
 }
 
 TEST_CASE("combine writes the service word, the one item's description and all perfdata") {
   plugin_item i = item("ntp1 192.0.2.1:123", plugin_state::ok);
-  i.judge({"stratum", 2, 2, {}, "", "0", "16", 0});
+  i.judge({"stratum", 2, 2, "", {}, "", "0", "16", 0});
   report::combine_options o;
   o.service = "NTPPEER";
   const auto out = report::combine({i}, o);

@@ -33,7 +33,7 @@ TEST_CASE("probe_text: one line per address, or per unresolved target") {
       "delay 0.250000000 s  stratum 2  refid 192.0.2.1  leap none\n"
       "nosuch.invalid  error resolve: name does not resolve (Host not found)\n"
       "[::1]:11124 (localhost)  error timeout: no reply (ignored: 1 origin)\n"
-      "127.0.0.1:11124 (localhost)  error kiss: kiss-o'-death RATE (rate exceeded: the server has reduced the poll interval); no further requests sent\n";
+      "127.0.0.1:11124 (localhost)  error kiss: kiss-o'-death RATE (rate exceeded: the client must send less often); no further requests sent\n";
   CHECK(report::probe_text(test::fixture_report(), false) == expected);
 }
 
@@ -88,7 +88,7 @@ TEST_CASE("target_text verbose: failed addresses show their error, traffic and l
   CHECK(lines[2] == "  traffic          3 request(s), 0 reply(ies) taken, 1 ignored (origin)");
   // The KoD: no offset block (nothing selected), but the reply's header and its checks.
   CHECK(lines[3] == "127.0.0.1:11124 (localhost)");
-  CHECK(lines[4] == "  status           error kiss: kiss-o'-death RATE (rate exceeded: the server has reduced the poll interval); no further requests sent");
+  CHECK(lines[4] == "  status           error kiss: kiss-o'-death RATE (rate exceeded: the client must send less often); no further requests sent");
   CHECK(lines[5] == "  traffic          1 request(s), 1 reply(ies) taken");
   CHECK(lines[6] == "  leap             unsynchronised (3)");
   auto has_line_starting = [&](const std::string& prefix) {

@@ -53,6 +53,7 @@ struct metric_row {
   std::string label;      ///< perfdata label ("offset")
   double value = 0;       ///< as reported (the signed offset)
   double judged = 0;      ///< what the thresholds see (|offset|)
+  std::string judged_name;  ///< how problems name `judged` ("|offset|"); empty: the label
   thresholds limits;
   std::string unit;       ///< "s", "" ...
   std::string min, max;   ///< perfdata min and max, empty when open
@@ -68,8 +69,9 @@ struct plugin_item {
   std::string summary;                ///< "offset +0.000012 s, delay ..." or an error
   std::vector<std::string> problems;  ///< "stratum 3 outside critical range 1:2"
   std::vector<metric_row> metrics;
-  /// Adds `row`, raising the state to CRITICAL or WARNING when its thresholds alert (the
-  /// problem names the value and the range), as check_ntp_time does for the offset.
+  /// Adds `row`, raising the state to CRITICAL or WARNING when its thresholds alert; the
+  /// problem names the value judged and the range ("|offset| 0.5 outside warning range 0.4",
+  /// "stratum 3 inside critical range @1:4").
   NTPKIT_API void judge(metric_row row);
   /// Raises the state to at least `s` because of `problem`.
   NTPKIT_API void raise(plugin_state s, std::string problem);
