@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 #include "cmdmon_fields.hpp"
 #include "ntpkit/proto/bytes.hpp"
@@ -150,6 +151,20 @@ result<std::vector<std::uint8_t>> encode_request(const request& r, const request
   return out;
 }
 
+namespace {
+
+// The shortest request some chronyd 3.x..4.8 answers: padded to the shortest of the replies
+// the command may get (4.3's SERVER_STATS3 request is 72 bytes, 4.4's 196).
+std::size_t shortest_length(command c, std::uint8_t version) noexcept {
+  const std::size_t unpadded = request_header_size + data_size(kind_of(c));
+  if (version == protocol_version_5) return unpadded;
+  std::size_t shortest = SIZE_MAX;
+  for (const auto r : replies_to(c)) shortest = std::min(shortest, reply_length(r));
+  return std::max(unpadded, shortest);
+}
+
+}  // namespace
+
 result<decoded_request> decode_request(std::span<const std::uint8_t> b) {
   if (b.size() < request_header_size) return errc::truncated;
   if (b[1] != pkt_type_request || b[2] != 0 || b[3] != 0) return errc::cmdmon_not_request;
@@ -166,7 +181,7 @@ result<decoded_request> decode_request(std::span<const std::uint8_t> b) {
   detail::reader r(b.subspan(request_header_size));
   visit_data(r, d.body, k);
   if (!r.ok()) return errc::truncated;
-  if (b.size() < request_length(d.body.code, d.header.version)) return errc::cmdmon_bad_length;
+  if (b.size() < shortest_length(d.body.code, d.header.version)) return errc::cmdmon_bad_length;
   d.length = b.size();
   return d;
 }

@@ -396,8 +396,9 @@ struct decoded_request {
 /// Reads a request (for tests and fake servers, as chronyd's read_from_cmd_socket checks it):
 /// errc::truncated below the header or the command's data, errc::cmdmon_not_request for
 /// another pkt_type or non-zero res1/res2, errc::cmdmon_bad_version for a version other than 5
-/// or 6, errc::cmdmon_unsupported_command, errc::cmdmon_bad_length when shorter than
-/// request_length() (chronyd answers that with bad_packet_length).
+/// or 6, errc::cmdmon_unsupported_command, errc::cmdmon_bad_length when shorter than every
+/// chronyd 3.x..4.8 accepts (padded to the shortest reply the command may get; chronyd answers
+/// shorter requests with bad_packet_length).
 NTPKIT_API result<decoded_request> decode_request(std::span<const std::uint8_t> bytes);
 
 /// Reply header (28 bytes), then the reply's data:
