@@ -141,7 +141,7 @@ def corpus(named, directory):
         for i, r in enumerate(requests):
             write(directory, f"chronyc-{tag}-request{i}", b"\x01" + r)
         # The session, request by request: each request's reply delivered to a query of that
-        # command and sequence (fuzz_cmdmon.cpp selector 2).
+        # command and sequence (fuzz_cmdmon.cpp selector 2, event 0: a datagram as it came).
         pairs = []
         pending = None
         for k, h in e["datagrams"]:
@@ -151,11 +151,37 @@ def corpus(named, directory):
                 pairs.append((pending, bytes.fromhex(h)))
                 pending = None
         for i, (req, rep) in enumerate(pairs):
+            if len(req) < 20:
+                continue
             command, = struct.unpack_from(">H", req, 4)
             sequence, = struct.unpack_from(">I", req, 8)
-            plan = struct.pack(">BHIBB", 2, command, sequence, 2, 1) + req[20:40].ljust(20, b"\0")
-            script = b"\x00" + struct.pack(">H", len(rep)) + rep
-            write(directory, f"session-{tag}-{i}", plan + script)
+            index = struct.unpack_from(">I", req, 20)[0] if len(req) >= 24 else 0
+            flags = 2 if req[0] == 6 else 2 | 4
+            plan = b"\x02" + struct.pack(">HIBI", command, sequence, flags, index)
+            write(directory, f"session-{tag}-{i}", plan + event(0, rep))
+    # Walks over chronyc's captured pages (selector 3, event 1: answers the request in flight).
+    by_name = dict(named)
+    for kind, name in ((0, "unix_clients"), (1, "udp_sources"), (1, "udp_sources_named")):
+        replies = [bytes.fromhex(h) for k, h in by_name[name]["datagrams"] if k == "reply"]
+        data = bytes([3, kind, 2]) + b"".join(event(1, r) for r in replies)
+        write(directory, f"walk-{name.replace('_', '-')}", data)
+    # Synthetic scripts: no answer at all, receive errors, a version 5 chronyd.
+    tracking = struct.pack(">HIBI", 33, 0x01020304, 2, 0)
+    write(directory, "syn-session-timeouts", b"\x02" + tracking + bytes([2, 2, 2, 2]))
+    write(directory, "syn-session-refused", b"\x02" + tracking + bytes([3, 3, 3]))
+    write(directory, "syn-session-send-failed", b"\x02" + tracking + bytes([4]))
+    v5_bad = struct.pack(">BBBBHHHHHHIII", 5, 2, 0, 0, 33, 1, 18, 0, 0, 0, 0x01020304, 0, 0)
+    v5_tracking = bytearray(bytes.fromhex(by_name["udp_tracking"]["datagrams"][1][1]))
+    v5_tracking[0] = 5
+    struct.pack_into(">I", v5_tracking, 16, 0x01020304)
+    write(directory, "syn-session-version5",
+          b"\x02" + tracking + event(0, v5_bad) + event(0, bytes(v5_tracking)))
+    short = bytes.fromhex(by_name["udp_tracking"]["datagrams"][1][1])[:60]
+    write(directory, "syn-session-short-replies", b"\x02" + tracking + event(1, short) * 3)
+
+
+def event(kind, data):
+    return bytes([kind]) + struct.pack(">H", len(data)) + data
 
 
 def write(directory, name, data):
