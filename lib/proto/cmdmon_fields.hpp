@@ -29,26 +29,34 @@ class reader {
   std::size_t offset() const noexcept { return at_; }
 
   template <class T>
-  void u8(T& v) noexcept { take(1, v, [&] { return b_[at_]; }); }
+  void u8(T& v) noexcept {
+    take(1, v, [&] { return b_[at_]; });
+  }
   template <class T>
   void i8(T& v) noexcept {
     take(1, v, [&] { return static_cast<std::int8_t>(b_[at_]); });
   }
   template <class T>
-  void u16(T& v) noexcept { take(2, v, [&] { return load_be16(b_, at_); }); }
+  void u16(T& v) noexcept {
+    take(2, v, [&] { return load_be16(b_, at_); });
+  }
   template <class T>
   void i16(T& v) noexcept {
     take(2, v, [&] { return static_cast<std::int16_t>(load_be16(b_, at_)); });
   }
   template <class T>
-  void u32(T& v) noexcept { take(4, v, [&] { return load_be32(b_, at_); }); }
+  void u32(T& v) noexcept {
+    take(4, v, [&] { return load_be32(b_, at_); });
+  }
   template <class T>
   void i32(T& v) noexcept {
     take(4, v, [&] { return static_cast<std::int32_t>(load_be32(b_, at_)); });
   }
   /// An Integer64 into a 64-bit counter (or an optional one).
   template <class T>
-  void i64(T& v) noexcept { take(8, v, [&] { return load_be64(b_, at_); }); }
+  void i64(T& v) noexcept {
+    take(8, v, [&] { return load_be64(b_, at_); });
+  }
   void i64(integer64& v) noexcept {
     u32(v.high);
     u32(v.low);
@@ -104,23 +112,31 @@ class writer {
   std::size_t offset() const noexcept { return at_; }
 
   template <class T>
-  void u8(const T& v) noexcept { b_[at_++] = static_cast<std::uint8_t>(plain(v)); }
+  void u8(const T& v) noexcept {
+    b_[at_++] = static_cast<std::uint8_t>(plain(v));
+  }
   template <class T>
-  void i8(const T& v) noexcept { u8(v); }
+  void i8(const T& v) noexcept {
+    u8(v);
+  }
   template <class T>
   void u16(const T& v) noexcept {
     store_be16(b_, at_, static_cast<std::uint16_t>(plain(v)));
     at_ += 2;
   }
   template <class T>
-  void i16(const T& v) noexcept { u16(v); }
+  void i16(const T& v) noexcept {
+    u16(v);
+  }
   template <class T>
   void u32(const T& v) noexcept {
     store_be32(b_, at_, static_cast<std::uint32_t>(plain(v)));
     at_ += 4;
   }
   template <class T>
-  void i32(const T& v) noexcept { u32(v); }
+  void i32(const T& v) noexcept {
+    u32(v);
+  }
   template <class T>
   void i64(const T& v) noexcept {
     store_be64(b_, at_, static_cast<std::uint64_t>(plain(v)));
@@ -168,24 +184,40 @@ class sizer {
  public:
   std::size_t offset() const noexcept { return at_; }
   template <class T>
-  void u8(const T&) noexcept { at_ += 1; }
+  void u8(const T&) noexcept {
+    at_ += 1;
+  }
   template <class T>
-  void i8(const T&) noexcept { at_ += 1; }
+  void i8(const T&) noexcept {
+    at_ += 1;
+  }
   template <class T>
-  void u16(const T&) noexcept { at_ += 2; }
+  void u16(const T&) noexcept {
+    at_ += 2;
+  }
   template <class T>
-  void i16(const T&) noexcept { at_ += 2; }
+  void i16(const T&) noexcept {
+    at_ += 2;
+  }
   template <class T>
-  void u32(const T&) noexcept { at_ += 4; }
+  void u32(const T&) noexcept {
+    at_ += 4;
+  }
   template <class T>
-  void i32(const T&) noexcept { at_ += 4; }
+  void i32(const T&) noexcept {
+    at_ += 4;
+  }
   template <class T>
-  void i64(const T&) noexcept { at_ += 8; }
+  void i64(const T&) noexcept {
+    at_ += 8;
+  }
   void f(const float32&) noexcept { at_ += 4; }
   void ts(const timespec&) noexcept { at_ += 12; }
   void ip(const ip_addr&) noexcept { at_ += 20; }
   template <std::size_t N>
-  void raw(const std::array<std::uint8_t, N>&) noexcept { at_ += N; }
+  void raw(const std::array<std::uint8_t, N>&) noexcept {
+    at_ += N;
+  }
 
  private:
   std::size_t at_ = 0;

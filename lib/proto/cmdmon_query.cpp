@@ -26,12 +26,18 @@ bool answers(cmdmon::command c, cmdmon::reply_code r) {
 
 std::string_view cmdmon_outcome_kind_name(cmdmon_outcome_kind k) noexcept {
   switch (k) {
-    case cmdmon_outcome_kind::pending: return "pending";
-    case cmdmon_outcome_kind::reply: return "reply";
-    case cmdmon_outcome_kind::status_error: return "status_error";
-    case cmdmon_outcome_kind::bad_reply: return "bad_reply";
-    case cmdmon_outcome_kind::timeout: return "timeout";
-    case cmdmon_outcome_kind::transport_error: return "transport_error";
+    case cmdmon_outcome_kind::pending:
+      return "pending";
+    case cmdmon_outcome_kind::reply:
+      return "reply";
+    case cmdmon_outcome_kind::status_error:
+      return "status_error";
+    case cmdmon_outcome_kind::bad_reply:
+      return "bad_reply";
+    case cmdmon_outcome_kind::timeout:
+      return "timeout";
+    case cmdmon_outcome_kind::transport_error:
+      return "transport_error";
   }
   return "unknown";
 }
@@ -130,8 +136,7 @@ void cmdmon_query::on_datagram(std::span<const std::uint8_t> bytes, const datagr
   take_reply(bytes, *h);
 }
 
-void cmdmon_query::take_reply(std::span<const std::uint8_t> bytes,
-                              const cmdmon::reply_header& h) {
+void cmdmon_query::take_reply(std::span<const std::uint8_t> bytes, const cmdmon::reply_header& h) {
   if (outcome_.version == cmdmon::protocol_version && h.version == cmdmon::protocol_version_5 &&
       plan_.timing.version5_fallback) {
     // A version 5 chronyd: the same request again as version 5, with the same attempt number.

@@ -36,28 +36,50 @@ T with_version(std::uint8_t v) noexcept {
 // for a code we do not decode.
 std::optional<reply_body> empty_body(reply_code r) noexcept {
   switch (r) {
-    case reply_code::null: return null_reply{};
-    case reply_code::n_sources: return n_sources_reply{};
-    case reply_code::source_data: return source_data{};
-    case reply_code::tracking: return tracking{};
-    case reply_code::sourcestats: return sourcestats{};
-    case reply_code::rtc: return rtc_report{};
-    case reply_code::manual_timestamp2: return manual_timestamp{};
-    case reply_code::client_accesses_by_index2: return with_version<client_accesses>(2);
-    case reply_code::client_accesses_by_index3: return with_version<client_accesses>(3);
-    case reply_code::server_stats: return with_version<server_stats>(1);
-    case reply_code::server_stats2: return with_version<server_stats>(2);
-    case reply_code::server_stats3: return with_version<server_stats>(3);
-    case reply_code::server_stats4: return with_version<server_stats>(4);
-    case reply_code::manual_list2: return manual_list{};
-    case reply_code::activity: return activity{};
-    case reply_code::smoothing: return smoothing{};
-    case reply_code::ntp_data: return with_version<ntp_data>(1);
-    case reply_code::ntp_data2: return with_version<ntp_data>(2);
-    case reply_code::ntp_source_name: return ntp_source_name{};
-    case reply_code::auth_data: return auth_data{};
-    case reply_code::select_data: return select_data{};
-    default: return std::nullopt;
+    case reply_code::null:
+      return null_reply{};
+    case reply_code::n_sources:
+      return n_sources_reply{};
+    case reply_code::source_data:
+      return source_data{};
+    case reply_code::tracking:
+      return tracking{};
+    case reply_code::sourcestats:
+      return sourcestats{};
+    case reply_code::rtc:
+      return rtc_report{};
+    case reply_code::manual_timestamp2:
+      return manual_timestamp{};
+    case reply_code::client_accesses_by_index2:
+      return with_version<client_accesses>(2);
+    case reply_code::client_accesses_by_index3:
+      return with_version<client_accesses>(3);
+    case reply_code::server_stats:
+      return with_version<server_stats>(1);
+    case reply_code::server_stats2:
+      return with_version<server_stats>(2);
+    case reply_code::server_stats3:
+      return with_version<server_stats>(3);
+    case reply_code::server_stats4:
+      return with_version<server_stats>(4);
+    case reply_code::manual_list2:
+      return manual_list{};
+    case reply_code::activity:
+      return activity{};
+    case reply_code::smoothing:
+      return smoothing{};
+    case reply_code::ntp_data:
+      return with_version<ntp_data>(1);
+    case reply_code::ntp_data2:
+      return with_version<ntp_data>(2);
+    case reply_code::ntp_source_name:
+      return ntp_source_name{};
+    case reply_code::auth_data:
+      return auth_data{};
+    case reply_code::select_data:
+      return select_data{};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -78,11 +100,16 @@ reply_code versioned_code(const client_accesses& c) noexcept {
 
 reply_code versioned_code(const server_stats& s) noexcept {
   switch (s.reply_version) {
-    case 1: return reply_code::server_stats;
-    case 2: return reply_code::server_stats2;
-    case 3: return reply_code::server_stats3;
-    case 4: return reply_code::server_stats4;
-    default: return null_code;
+    case 1:
+      return reply_code::server_stats;
+    case 2:
+      return reply_code::server_stats2;
+    case 3:
+      return reply_code::server_stats3;
+    case 4:
+      return reply_code::server_stats4;
+    default:
+      return null_code;
   }
 }
 
@@ -209,21 +236,30 @@ bool ntp_source_name::is_valid() const noexcept {
 
 char state_symbol(source_state s) noexcept {
   switch (s) {
-    case source_state::selected: return '*';
-    case source_state::nonselectable: return '?';
-    case source_state::falseticker: return 'x';
-    case source_state::jittery: return '~';
-    case source_state::unselected: return '+';
-    case source_state::selectable: return '-';
+    case source_state::selected:
+      return '*';
+    case source_state::nonselectable:
+      return '?';
+    case source_state::falseticker:
+      return 'x';
+    case source_state::jittery:
+      return '~';
+    case source_state::unselected:
+      return '+';
+    case source_state::selectable:
+      return '-';
   }
   return ' ';
 }
 
 char mode_symbol(source_mode m) noexcept {
   switch (m) {
-    case source_mode::client: return '^';
-    case source_mode::peer: return '=';
-    case source_mode::reference_clock: return '#';
+    case source_mode::client:
+      return '^';
+    case source_mode::peer:
+      return '=';
+    case source_mode::reference_clock:
+      return '#';
   }
   return ' ';
 }

@@ -99,23 +99,40 @@ constexpr std::array replies_select_data{reply_code::select_data};
 
 std::span<const reply_code> replies_to(command c) noexcept {
   switch (c) {
-    case command::null: return replies_null;
-    case command::n_sources: return replies_n_sources;
-    case command::source_data: return replies_source_data;
-    case command::tracking: return replies_tracking;
-    case command::sourcestats: return replies_sourcestats;
-    case command::rtcreport: return replies_rtc;
-    case command::manual_list: return replies_manual_list;
-    case command::activity: return replies_activity;
-    case command::smoothing: return replies_smoothing;
-    case command::server_stats: return replies_server_stats;
-    case command::ntp_data: return replies_ntp_data;
-    case command::ntp_source_name: return replies_source_name;
-    case command::auth_data: return replies_auth_data;
-    case command::client_accesses_by_index2: return replies_clients2;
-    case command::client_accesses_by_index3: return replies_clients3;
-    case command::select_data: return replies_select_data;
-    default: return {};
+    case command::null:
+      return replies_null;
+    case command::n_sources:
+      return replies_n_sources;
+    case command::source_data:
+      return replies_source_data;
+    case command::tracking:
+      return replies_tracking;
+    case command::sourcestats:
+      return replies_sourcestats;
+    case command::rtcreport:
+      return replies_rtc;
+    case command::manual_list:
+      return replies_manual_list;
+    case command::activity:
+      return replies_activity;
+    case command::smoothing:
+      return replies_smoothing;
+    case command::server_stats:
+      return replies_server_stats;
+    case command::ntp_data:
+      return replies_ntp_data;
+    case command::ntp_source_name:
+      return replies_source_name;
+    case command::auth_data:
+      return replies_auth_data;
+    case command::client_accesses_by_index2:
+      return replies_clients2;
+    case command::client_accesses_by_index3:
+      return replies_clients3;
+    case command::select_data:
+      return replies_select_data;
+    default:
+      return {};
   }
 }
 

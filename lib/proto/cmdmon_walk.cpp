@@ -28,29 +28,22 @@ bool is_per_source(cmdmon::command c) {
          c == cmdmon::command::select_data;
 }
 
-// The walk's next action: the current query's, starting the next query whenever one ends.
-// Each advance() either finishes the walk or starts a query whose first action is a send, so
-// the loop turns at most twice per query.
-template <class Walk>
-session_action drive(Walk& w, std::optional<cmdmon_query>& q, steady_time now) {
-  for (;;) {
-    if (w.done() || !q) return finished{};
-    auto a = q->next(now);
-    if (!std::holds_alternative<finished>(a)) return a;
-    w.advance_from_drive();
-  }
-}
-
 }  // namespace
 
 std::string_view cmdmon_clients_stop_name(cmdmon_clients_stop s) noexcept {
   switch (s) {
-    case cmdmon_clients_stop::pending: return "pending";
-    case cmdmon_clients_stop::complete: return "complete";
-    case cmdmon_clients_stop::max_records: return "max_records";
-    case cmdmon_clients_stop::max_requests: return "max_requests";
-    case cmdmon_clients_stop::no_progress: return "no_progress";
-    case cmdmon_clients_stop::failed: return "failed";
+    case cmdmon_clients_stop::pending:
+      return "pending";
+    case cmdmon_clients_stop::complete:
+      return "complete";
+    case cmdmon_clients_stop::max_records:
+      return "max_records";
+    case cmdmon_clients_stop::max_requests:
+      return "max_requests";
+    case cmdmon_clients_stop::no_progress:
+      return "no_progress";
+    case cmdmon_clients_stop::failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -98,13 +91,15 @@ void cmdmon_sources_walk::advance() {
   start({.code = plan_.per_source, .index = index_});
 }
 
+// The current query's action; when it ends, advance() starts the next query (whose first
+// action is a send) or ends the walk, so the loop turns at most twice.
 session_action cmdmon_sources_walk::next(steady_time now) {
-  struct adapter {
-    cmdmon_sources_walk& w;
-    bool done() const { return w.done(); }
-    void advance_from_drive() { w.advance(); }
-  } a{*this};
-  return drive(a, query_, now);
+  while (!done() && query_) {
+    auto a = query_->next(now);
+    if (!std::holds_alternative<finished>(a)) return a;
+    advance();
+  }
+  return finished{};
 }
 
 void cmdmon_sources_walk::on_sent(const sent_meta& m) {
@@ -137,8 +132,8 @@ cmdmon_clients_walk::cmdmon_clients_walk(const cmdmon_clients_plan& plan)
   outcome_.next_index = plan_.first_index;
   if (plan_.max_requests == 0 || plan_.max_records == 0) {
     outcome_.kind = cmdmon_outcome_kind::reply;
-    outcome_.stop =
-        plan_.max_requests == 0 ? cmdmon_clients_stop::max_requests : cmdmon_clients_stop::max_records;
+    outcome_.stop = plan_.max_requests == 0 ? cmdmon_clients_stop::max_requests
+                                            : cmdmon_clients_stop::max_records;
     return;
   }
   start();
@@ -195,13 +190,15 @@ void cmdmon_clients_walk::advance() {
   }
 }
 
+// The current query's action; when it ends, advance() starts the next query (whose first
+// action is a send) or ends the walk, so the loop turns at most twice.
 session_action cmdmon_clients_walk::next(steady_time now) {
-  struct adapter {
-    cmdmon_clients_walk& w;
-    bool done() const { return w.done(); }
-    void advance_from_drive() { w.advance(); }
-  } a{*this};
-  return drive(a, query_, now);
+  while (!done() && query_) {
+    auto a = query_->next(now);
+    if (!std::holds_alternative<finished>(a)) return a;
+    advance();
+  }
+  return finished{};
 }
 
 void cmdmon_clients_walk::on_sent(const sent_meta& m) {

@@ -131,8 +131,8 @@ void check_request(std::span<const std::uint8_t> in) {
   const auto unpadded = cm::request_length(d->body.code, cm::protocol_version_5);
   NTPKIT_FUZZ_CHECK(unpadded <= in.size() && unpadded <= out->size());
   NTPKIT_FUZZ_CHECK(std::equal(out->begin(), out->begin() + 12, in.begin()));
-  NTPKIT_FUZZ_CHECK(std::equal(out->begin() + 20, out->begin() + static_cast<long>(unpadded),
-                               in.begin() + 20));
+  NTPKIT_FUZZ_CHECK(
+      std::equal(out->begin() + 20, out->begin() + static_cast<long>(unpadded), in.begin() + 20));
   const auto again = cm::decode_request(*out);
   NTPKIT_FUZZ_CHECK(again && again->body == d->body && again->header == d->header);
 }
@@ -142,15 +142,22 @@ void check_request(std::span<const std::uint8_t> in) {
 const steady_time start = steady_time{} + std::chrono::hours(1);
 
 cm::command pick_command(std::uint16_t c) {
-  static constexpr cm::command supported[] = {
-      cm::command::null,          cm::command::n_sources,
-      cm::command::source_data,   cm::command::tracking,
-      cm::command::sourcestats,   cm::command::rtcreport,
-      cm::command::manual_list,   cm::command::activity,
-      cm::command::smoothing,     cm::command::server_stats,
-      cm::command::ntp_data,      cm::command::ntp_source_name,
-      cm::command::auth_data,     cm::command::client_accesses_by_index2,
-      cm::command::client_accesses_by_index3, cm::command::select_data};
+  static constexpr cm::command supported[] = {cm::command::null,
+                                              cm::command::n_sources,
+                                              cm::command::source_data,
+                                              cm::command::tracking,
+                                              cm::command::sourcestats,
+                                              cm::command::rtcreport,
+                                              cm::command::manual_list,
+                                              cm::command::activity,
+                                              cm::command::smoothing,
+                                              cm::command::server_stats,
+                                              cm::command::ntp_data,
+                                              cm::command::ntp_source_name,
+                                              cm::command::auth_data,
+                                              cm::command::client_accesses_by_index2,
+                                              cm::command::client_accesses_by_index3,
+                                              cm::command::select_data};
   // A supported code is itself (the seeds name real commands); other values below 0x8000 pick
   // one, higher ones pass through (unsupported commands end the query at once).
   if (cm::is_supported(static_cast<cm::command>(c))) return static_cast<cm::command>(c);

@@ -191,8 +191,8 @@ TEST_CASE("strays are counted by reason and leave the deadline alone") {
   bytes reserved = reply;
   reserved[2] = 1;
   const bytes short_header(reply.begin(), reply.begin() + 27);
-  for (const auto& b : {wrong_sequence, wrong_command, version7, version5, request_type,
-                        reserved, short_header}) {
+  for (const auto& b :
+       {wrong_sequence, wrong_command, version7, version5, request_type, reserved, short_header}) {
     q.on_datagram(b, {});
   }
   q.on_datagram(reply, {.from_peer = false});
@@ -297,9 +297,9 @@ TEST_CASE("BADPKTVERSION from a version 5 chronyd: the same attempt again as ver
   cmdmon_query q(tracking_plan(9));
   const auto first = expect_send(q, t0);
   CHECK(first.size() == 104);
-  q.on_datagram(make_reply(cm::command::tracking, 9, cm::null_reply{},
-                           cm::status::bad_packet_version, 5),
-                {});
+  q.on_datagram(
+      make_reply(cm::command::tracking, 9, cm::null_reply{}, cm::status::bad_packet_version, 5),
+      {});
   const auto v5 = expect_send(q, t0 + 5ms);
   CHECK(v5[0] == 5);
   CHECK(v5.size() == 20);  // version 5 requests are not padded
@@ -517,8 +517,7 @@ TEST_CASE("a version 5 fallback carries over to the walk's later requests") {
   auto server = [&](const bytes& req) -> std::optional<bytes> {
     const auto c = static_cast<cm::command>(load_be16(req, 4));
     if (n++ == 0) {
-      return make_reply(c, sequence_of(req), cm::null_reply{}, cm::status::bad_packet_version,
-                        5);
+      return make_reply(c, sequence_of(req), cm::null_reply{}, cm::status::bad_packet_version, 5);
     }
     CHECK(req[0] == 5);
     if (c == cm::command::n_sources) {

@@ -66,9 +66,12 @@ std::string fmt(const char* format, ...) {
 // UTI_IPToString
 std::string chronyc_ip(const ip_addr& a) {
   switch (a.kind()) {
-    case address_family::unspec: return "[UNSPEC]";
-    case address_family::id: return fmt("ID#%010u", a.id());
-    default: return to_string(a);
+    case address_family::unspec:
+      return "[UNSPEC]";
+    case address_family::id:
+      return fmt("ID#%010u", a.id());
+    default:
+      return to_string(a);
   }
 }
 
@@ -97,11 +100,16 @@ std::uint32_t chronyc_ip_refid(const ip_addr& a) {
 // print_report's 'L'
 std::string chronyc_leap(int leap) {
   switch (leap) {
-    case 0: return "Normal";
-    case 1: return "Insert second";
-    case 2: return "Delete second";
-    case 3: return "Not synchronised";
-    default: return "Invalid";
+    case 0:
+      return "Normal";
+    case 1:
+      return "Insert second";
+    case 2:
+      return "Delete second";
+    case 3:
+      return "Not synchronised";
+    default:
+      return "Invalid";
   }
 }
 
@@ -116,10 +124,10 @@ std::string render_tracking(const tracking& t) {
   const std::string name =
       t.ip_addr.kind() == address_family::unspec ? chronyc_refid(t.ref_id) : chronyc_ip(t.ip_addr);
   return fmt("%08X,%s,%u,%s,%.9f,%.9f,%.9f,%.3f,%.3f,%.3f,%.9f,%.9f,%.1f,%s\n", t.ref_id,
-             name.c_str(), t.stratum, chronyc_timespec(t.ref_time).c_str(),
-             d(t.current_correction), d(t.last_offset), d(t.rms_offset), d(t.freq_ppm),
-             d(t.resid_freq_ppm), d(t.skew_ppm), d(t.root_delay), d(t.root_dispersion),
-             d(t.last_update_interval), chronyc_leap(t.leap_status).c_str());
+             name.c_str(), t.stratum, chronyc_timespec(t.ref_time).c_str(), d(t.current_correction),
+             d(t.last_offset), d(t.rms_offset), d(t.freq_ppm), d(t.resid_freq_ppm), d(t.skew_ppm),
+             d(t.root_delay), d(t.root_dispersion), d(t.last_update_interval),
+             chronyc_leap(t.leap_status).c_str());
 }
 
 // process_cmd_sources with -a (and -N: the name from the NTP_SOURCE_NAME reply that follows
@@ -137,10 +145,10 @@ std::string render_sources(const std::vector<reply>& r, bool named) {
       const auto& sn = std::get<ntp_source_name>(r.at(at++).body);
       name = sn.is_valid() ? std::string(sn.text()) : "?";
     }
-    out += fmt("%c,%c,%s,%d,%d,%o,%lu,%.9f,%.9f,%.9f\n", mode_symbol(s.mode),
-               state_symbol(s.state), name.c_str(), s.stratum, s.poll, s.reachability,
-               static_cast<unsigned long>(s.since_sample), d(s.latest_meas),
-               d(s.orig_latest_meas), d(s.latest_meas_err));
+    out += fmt("%c,%c,%s,%d,%d,%o,%lu,%.9f,%.9f,%.9f\n", mode_symbol(s.mode), state_symbol(s.state),
+               name.c_str(), s.stratum, s.poll, s.reachability,
+               static_cast<unsigned long>(s.since_sample), d(s.latest_meas), d(s.orig_latest_meas),
+               d(s.latest_meas_err));
   }
   CHECK(at == r.size());
   return out;
@@ -152,7 +160,7 @@ std::string render_sourcestats(const std::vector<reply>& r) {
   for (std::size_t i = 1; i < r.size(); ++i) {
     const auto& s = std::get<sourcestats>(r[i].body);
     const std::string name = s.ip_addr.kind() == address_family::unspec ? chronyc_refid(s.ref_id)
-                                                                       : chronyc_ip(s.ip_addr);
+                                                                        : chronyc_ip(s.ip_addr);
     out += fmt("%s,%u,%u,%u,%.3f,%.3f,%.9f,%.9f\n", name.c_str(), s.n_samples, s.n_runs,
                s.span_seconds, d(s.resid_freq_ppm), d(s.skew_ppm), d(s.est_offset), d(s.sd));
   }
@@ -161,35 +169,42 @@ std::string render_sourcestats(const std::vector<reply>& r) {
 
 // process_cmd_serverstats (4.3: SERVER_STATS3)
 std::string render_serverstats(const server_stats& s) {
-  return fmt("%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
-             static_cast<unsigned long long>(s.ntp_hits),
-             static_cast<unsigned long long>(s.ntp_drops),
-             static_cast<unsigned long long>(s.cmd_hits),
-             static_cast<unsigned long long>(s.cmd_drops),
-             static_cast<unsigned long long>(s.log_drops),
-             static_cast<unsigned long long>(s.nke_hits.value()),
-             static_cast<unsigned long long>(s.nke_drops.value()),
-             static_cast<unsigned long long>(s.ntp_auth_hits.value()),
-             static_cast<unsigned long long>(s.ntp_interleaved_hits.value()),
-             static_cast<unsigned long long>(s.ntp_timestamps.value()),
-             static_cast<unsigned long long>(s.ntp_span_seconds.value()));
+  return fmt(
+      "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+      static_cast<unsigned long long>(s.ntp_hits), static_cast<unsigned long long>(s.ntp_drops),
+      static_cast<unsigned long long>(s.cmd_hits), static_cast<unsigned long long>(s.cmd_drops),
+      static_cast<unsigned long long>(s.log_drops),
+      static_cast<unsigned long long>(s.nke_hits.value()),
+      static_cast<unsigned long long>(s.nke_drops.value()),
+      static_cast<unsigned long long>(s.ntp_auth_hits.value()),
+      static_cast<unsigned long long>(s.ntp_interleaved_hits.value()),
+      static_cast<unsigned long long>(s.ntp_timestamps.value()),
+      static_cast<unsigned long long>(s.ntp_span_seconds.value()));
 }
 
 std::string chronyc_ntp_mode(int mode) {
   switch (mode) {
-    case 1: return "Symmetric active";
-    case 2: return "Symmetric passive";
-    case 4: return "Server";
-    default: return "Invalid";
+    case 1:
+      return "Symmetric active";
+    case 2:
+      return "Symmetric passive";
+    case 4:
+      return "Server";
+    default:
+      return "Invalid";
   }
 }
 
 std::string chronyc_tss(int c) {
   switch (c) {
-    case 'D': return "Daemon";
-    case 'K': return "Kernel";
-    case 'H': return "Hardware";
-    default: return "Invalid";
+    case 'D':
+      return "Daemon";
+    case 'K':
+      return "Kernel";
+    case 'H':
+      return "Hardware";
+    default:
+      return "Invalid";
   }
 }
 
@@ -203,20 +218,20 @@ std::string bits(unsigned v, int n) {
 std::string render_ntp_data(const ntp_data& n) {
   const double poll_s = std::ldexp(1.0, n.poll);
   const double precision_s = std::ldexp(1.0, n.precision);
-  return fmt("%s,%08X,%u,%s,%08X,%s,%u,%s,%u,%d,%.0f,%d,%.9f,%.6f,%.6f,%08X,%s,%s,%.9f,%.9f,"
-             "%.9f,%.9f,%.2f,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u\n",
-             chronyc_ip(n.remote_addr).c_str(), chronyc_ip_refid(n.remote_addr), n.remote_port,
-             chronyc_ip(n.local_addr).c_str(), chronyc_ip_refid(n.local_addr),
-             chronyc_leap(n.leap).c_str(), n.version, chronyc_ntp_mode(n.mode).c_str(),
-             n.stratum, n.poll, poll_s, n.precision, precision_s, d(n.root_delay),
-             d(n.root_dispersion), n.ref_id, n.stratum <= 1 ? chronyc_refid(n.ref_id).c_str() : "",
-             chronyc_timespec(n.ref_time).c_str(), d(n.offset), d(n.peer_delay),
-             d(n.peer_dispersion), d(n.response_time), d(n.jitter_asymmetry),
-             bits(n.flags >> 7, 3).c_str(), bits(n.flags >> 4, 3).c_str(), bits(n.flags, 4).c_str(),
-             n.flags & ntp_flag_interleaved ? "Yes" : "No",
-             n.flags & ntp_flag_authenticated ? "Yes" : "No", chronyc_tss(n.tx_tss_char).c_str(),
-             chronyc_tss(n.rx_tss_char).c_str(), n.total_tx_count, n.total_rx_count,
-             n.total_valid_count, n.total_good_count);
+  return fmt(
+      "%s,%08X,%u,%s,%08X,%s,%u,%s,%u,%d,%.0f,%d,%.9f,%.6f,%.6f,%08X,%s,%s,%.9f,%.9f,"
+      "%.9f,%.9f,%.2f,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u\n",
+      chronyc_ip(n.remote_addr).c_str(), chronyc_ip_refid(n.remote_addr), n.remote_port,
+      chronyc_ip(n.local_addr).c_str(), chronyc_ip_refid(n.local_addr),
+      chronyc_leap(n.leap).c_str(), n.version, chronyc_ntp_mode(n.mode).c_str(), n.stratum, n.poll,
+      poll_s, n.precision, precision_s, d(n.root_delay), d(n.root_dispersion), n.ref_id,
+      n.stratum <= 1 ? chronyc_refid(n.ref_id).c_str() : "", chronyc_timespec(n.ref_time).c_str(),
+      d(n.offset), d(n.peer_delay), d(n.peer_dispersion), d(n.response_time), d(n.jitter_asymmetry),
+      bits(n.flags >> 7, 3).c_str(), bits(n.flags >> 4, 3).c_str(), bits(n.flags, 4).c_str(),
+      n.flags & ntp_flag_interleaved ? "Yes" : "No",
+      n.flags & ntp_flag_authenticated ? "Yes" : "No", chronyc_tss(n.tx_tss_char).c_str(),
+      chronyc_tss(n.rx_tss_char).c_str(), n.total_tx_count, n.total_rx_count, n.total_valid_count,
+      n.total_good_count);
 }
 
 // process_cmd_clients (-k: the NTS-KE columns instead of the command ones)
@@ -266,7 +281,7 @@ std::string render_selectdata(const std::vector<reply>& r) {
   for (std::size_t i = 1; i < r.size(); ++i) {
     const auto& s = std::get<select_data>(r[i].body);
     const std::string name = s.ip_addr.kind() == address_family::unspec ? chronyc_refid(s.ref_id)
-                                                                       : chronyc_ip(s.ip_addr);
+                                                                        : chronyc_ip(s.ip_addr);
     out += fmt("%c,%s,%c,%s,%s,%u,%.1f,%.9f,%.9f,%s\n", s.state_char, name.c_str(),
                s.authentication ? 'Y' : 'N', options(s.conf_options).c_str(),
                options(s.eff_options).c_str(), s.last_sample_ago, d(s.score), d(s.lo_limit),
@@ -372,8 +387,7 @@ TEST_CASE("status replies carry the STT_ values chronyc printed as errors") {
   } cases[] = {
       {cap::udp_serverstats_unauthorised, status::unauthorised, "501 Not authorised\n"},
       {cap::udp_rtcdata_no_rtc, status::no_rtc, "513 RTC driver not running\n"},
-      {cap::udp_smoothing_not_enabled, status::not_enabled,
-       "505 Facility not enabled in daemon\n"},
+      {cap::udp_smoothing_not_enabled, status::not_enabled, "505 Facility not enabled in daemon\n"},
       {cap::unix_ntpdata_no_such_source, status::no_such_source, "503 No such source\n"},
   };
   for (const auto& c : cases) {
@@ -549,8 +563,8 @@ TEST_CASE("the reply code of a versioned body follows its reply_version") {
   for (std::uint8_t v = 1; v <= 4; ++v) {
     s.reply_version = v;
     CHECK(reply_code_of(s).value() ==
-          std::array{reply_code::server_stats, reply_code::server_stats2,
-                     reply_code::server_stats3, reply_code::server_stats4}[v - 1u]);
+          std::array{reply_code::server_stats, reply_code::server_stats2, reply_code::server_stats3,
+                     reply_code::server_stats4}[v - 1u]);
   }
   s.reply_version = 5;
   CHECK(reply_code_of(s).error() == errc::cmdmon_bad_version);
@@ -574,11 +588,11 @@ TEST_CASE("SERVER_STATS4, NTP_DATA2 and CLIENT_ACCESSES_BY_INDEX2 round-trip fie
   for (auto* f : {&s4.ntp_hits, &s4.cmd_hits, &s4.ntp_drops, &s4.cmd_drops, &s4.log_drops}) {
     *f = v++;
   }
-  for (auto* f : {&s4.nke_hits, &s4.nke_drops, &s4.ntp_auth_hits, &s4.ntp_interleaved_hits,
-                  &s4.ntp_timestamps, &s4.ntp_span_seconds, &s4.ntp_daemon_rx_timestamps,
-                  &s4.ntp_daemon_tx_timestamps, &s4.ntp_kernel_rx_timestamps,
-                  &s4.ntp_kernel_tx_timestamps, &s4.ntp_hw_rx_timestamps,
-                  &s4.ntp_hw_tx_timestamps}) {
+  for (auto* f :
+       {&s4.nke_hits, &s4.nke_drops, &s4.ntp_auth_hits, &s4.ntp_interleaved_hits,
+        &s4.ntp_timestamps, &s4.ntp_span_seconds, &s4.ntp_daemon_rx_timestamps,
+        &s4.ntp_daemon_tx_timestamps, &s4.ntp_kernel_rx_timestamps, &s4.ntp_kernel_tx_timestamps,
+        &s4.ntp_hw_rx_timestamps, &s4.ntp_hw_tx_timestamps}) {
     *f = v++;
   }
   reply r4{.header = {}, .body = s4};
@@ -586,8 +600,8 @@ TEST_CASE("SERVER_STATS4, NTP_DATA2 and CLIENT_ACCESSES_BY_INDEX2 round-trip fie
   const auto b4 = encode_reply(r4);
   REQUIRE(b4);
   CHECK(b4->size() == 196);
-  CHECK(load_be64(*b4, 28) == s4.ntp_hits);                     // first
-  CHECK(load_be64(*b4, 28 + 8) == *s4.nke_hits);                // second: NTS-KE after NTP
+  CHECK(load_be64(*b4, 28) == s4.ntp_hits);                        // first
+  CHECK(load_be64(*b4, 28 + 8) == *s4.nke_hits);                   // second: NTS-KE after NTP
   CHECK(load_be64(*b4, 28 + 16 * 8) == *s4.ntp_hw_tx_timestamps);  // 17th and last counter
   CHECK(decode_reply(*b4).value() == r4);
 
@@ -613,18 +627,25 @@ TEST_CASE("SERVER_STATS4, NTP_DATA2 and CLIENT_ACCESSES_BY_INDEX2 round-trip fie
   client_accesses c2;
   c2.reply_version = 2;
   c2.n_clients = 1;
-  c2.clients[0] = {.ip = ip_addr::from_in4(0x0a000001), .ntp_hits = 1, .cmd_hits = 2,
-                   .ntp_drops = 3, .cmd_drops = 4, .ntp_interval = -5, .cmd_interval = 6,
-                   .ntp_timeout_interval = 7, .pad = 0, .last_ntp_hit_ago = 8,
+  c2.clients[0] = {.ip = ip_addr::from_in4(0x0a000001),
+                   .ntp_hits = 1,
+                   .cmd_hits = 2,
+                   .ntp_drops = 3,
+                   .cmd_drops = 4,
+                   .ntp_interval = -5,
+                   .cmd_interval = 6,
+                   .ntp_timeout_interval = 7,
+                   .pad = 0,
+                   .last_ntp_hit_ago = 8,
                    .last_cmd_hit_ago = 9};
   reply rc{.header = {}, .body = c2};
   rc.header.reply = reply_code::client_accesses_by_index2;
   const auto bc = encode_reply(rc);
   REQUIRE(bc);
   CHECK(bc->size() == 424);
-  CHECK(load_be32(*bc, 28 + 12 + 20) == 1);      // ntp_hits
-  CHECK(load_be32(*bc, 28 + 12 + 24) == 2);      // cmd_hits: no nke_hits in version 2
-  CHECK((*bc)[28 + 12 + 36] == 0xfb);            // ntp_interval -5
-  CHECK(load_be32(*bc, 28 + 12 + 44) == 9);      // last_cmd_hit_ago
+  CHECK(load_be32(*bc, 28 + 12 + 20) == 1);  // ntp_hits
+  CHECK(load_be32(*bc, 28 + 12 + 24) == 2);  // cmd_hits: no nke_hits in version 2
+  CHECK((*bc)[28 + 12 + 36] == 0xfb);        // ntp_interval -5
+  CHECK(load_be32(*bc, 28 + 12 + 44) == 9);  // last_cmd_hit_ago
   CHECK(decode_reply(*bc).value() == rc);
 }

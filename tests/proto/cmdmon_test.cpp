@@ -79,8 +79,8 @@ TEST_CASE("float32 agrees with chrony's formula and round-trips through double")
   }
   for (int i = 0; i < 100000; ++i) {
     const int e = static_cast<int>(rng() % 140) - 80;  // 2^-80 .. 2^59
-    const double x = std::ldexp(1.0 + static_cast<double>(rng() >> 12) * 0x1p-52, e) *
-                     (rng() & 1 ? -1.0 : 1.0);
+    const double x =
+        std::ldexp(1.0 + static_cast<double>(rng() >> 12) * 0x1p-52, e) * (rng() & 1 ? -1.0 : 1.0);
     CAPTURE(x);
     const double y = float32::from_double(x).to_double();
     // 24 significant bits: the error is at most 2^(e - 24), half a unit of the last bit kept;
@@ -122,11 +122,14 @@ TEST_CASE("ip_addr shows IPv4, IPv6 (RFC 5952), unresolved sources and unspec") 
   std::array<std::uint8_t, 16> v6{};
   v6[15] = 1;
   CHECK(to_string(ip_addr::from_in6(v6)) == "::1");
-  const std::array<std::uint8_t, 16> doc{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1};
+  const std::array<std::uint8_t, 16> doc{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                         0,    1,    0,    0,    0, 0, 0, 1};
   CHECK(to_string(ip_addr::from_in6(doc)) == "2001:db8::1:0:0:1");
-  const std::array<std::uint8_t, 16> run{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  const std::array<std::uint8_t, 16> run{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                         0,    1,    0,    0,    0, 0, 0, 0};
   CHECK(to_string(ip_addr::from_in6(run)) == "2001:db8:0:0:1::");
-  const std::array<std::uint8_t, 16> one{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
+  const std::array<std::uint8_t, 16> one{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1,
+                                         0,    1,    0,    1,    0, 1, 0, 1};
   CHECK(to_string(ip_addr::from_in6(one)) == "2001:db8:0:1:1:1:1:1");
   const std::array<std::uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4};
   CHECK(to_string(ip_addr::from_in6(mapped)) == "::ffff:1.2.3.4");
@@ -144,19 +147,29 @@ TEST_CASE("ip_addr shows IPv4, IPv6 (RFC 5952), unresolved sources and unspec") 
 
 // candm.h STT_* values and their meaning in client.c's messages.
 TEST_CASE("every STT_ status has its words, and only success-like ones count as success") {
-  const std::pair<int, std::string_view> table[] = {
-      {0, "success"},          {1, "failed"},
-      {2, "unauthorised"},     {3, "invalid"},
-      {4, "no such source"},   {5, "invalid timestamp"},
-      {6, "not enabled"},      {7, "bad subnet"},
-      {8, "access allowed"},   {9, "access denied"},
-      {10, "no host access"},  {11, "source already known"},
-      {12, "too many sources"}, {13, "no rtc"},
-      {14, "bad rtc file"},    {15, "inactive"},
-      {16, "bad sample"},      {17, "invalid address family"},
-      {18, "bad packet version"}, {19, "bad packet length"},
-      {21, "invalid name"},    {20, "unknown status"},
-      {99, "unknown status"}};
+  const std::pair<int, std::string_view> table[] = {{0, "success"},
+                                                    {1, "failed"},
+                                                    {2, "unauthorised"},
+                                                    {3, "invalid"},
+                                                    {4, "no such source"},
+                                                    {5, "invalid timestamp"},
+                                                    {6, "not enabled"},
+                                                    {7, "bad subnet"},
+                                                    {8, "access allowed"},
+                                                    {9, "access denied"},
+                                                    {10, "no host access"},
+                                                    {11, "source already known"},
+                                                    {12, "too many sources"},
+                                                    {13, "no rtc"},
+                                                    {14, "bad rtc file"},
+                                                    {15, "inactive"},
+                                                    {16, "bad sample"},
+                                                    {17, "invalid address family"},
+                                                    {18, "bad packet version"},
+                                                    {19, "bad packet length"},
+                                                    {21, "invalid name"},
+                                                    {20, "unknown status"},
+                                                    {99, "unknown status"}};
   for (const auto& [value, words] : table) {
     CAPTURE(value);
     CHECK(status_name(static_cast<status>(value)) == words);
@@ -244,8 +257,8 @@ TEST_CASE("encode_request makes chronyc 4.3's captured requests byte for byte") 
       CHECK(bytes(ours->begin(), ours->begin() + static_cast<long>(chronyc.size())) == chronyc);
       CHECK(std::all_of(ours->begin() + static_cast<long>(chronyc.size()), ours->end(),
                         [](std::uint8_t b) { return b == 0; }));
-      const bool longer = decoded->body.code == command::server_stats ||
-                          decoded->body.code == command::ntp_data;
+      const bool longer =
+          decoded->body.code == command::server_stats || decoded->body.code == command::ntp_data;
       CHECK((ours->size() > chronyc.size()) == longer);
       ++compared;
     }
@@ -262,23 +275,30 @@ TEST_CASE("encode_request agrees with the independently built requests") {
     request_header h;
   } cases[] = {
       {cap::own_null, {.code = command::null}, {6, 0, 0x6e6b0006}},
-      {cap::own_source_data_index_99, {.code = command::source_data, .index = 99},
+      {cap::own_source_data_index_99,
+       {.code = command::source_data, .index = 99},
        {6, 0, 0x6e6b0007}},
-      {cap::own_source_data_index_0_attempt_2, {.code = command::source_data, .index = 0},
+      {cap::own_source_data_index_0_attempt_2,
+       {.code = command::source_data, .index = 0},
        {6, 2, 0x6e6b0008}},
       {cap::own_server_stats_of_196_bytes, {.code = command::server_stats}, {6, 0, 0x6e6b000c}},
       {cap::own_ntp_data_of_172_bytes_for_127_0_0_1,
-       {.code = command::ntp_data, .address = ip_addr::from_in4(0x7f000001)}, {6, 0, 0x6e6b000d}},
+       {.code = command::ntp_data, .address = ip_addr::from_in4(0x7f000001)},
+       {6, 0, 0x6e6b000d}},
       {cap::own_ntp_source_name_for_unresolved_source_1,
-       {.code = command::ntp_source_name, .address = ip_addr::from_id(1)}, {6, 0, 0x6e6b000f}},
+       {.code = command::ntp_source_name, .address = ip_addr::from_id(1)},
+       {6, 0, 0x6e6b000f}},
       {cap::own_client_accesses_by_index3_from_0_min_hits_15,
-       {.code = command::client_accesses_by_index3, .min_hits = 15}, {6, 0, 0x6e6b0011}},
+       {.code = command::client_accesses_by_index3, .min_hits = 15},
+       {6, 0, 0x6e6b0011}},
       {cap::own_client_accesses_by_index3_from_5_n_clients_3,
        {.code = command::client_accesses_by_index3, .first_index = 5, .n_clients = 3},
        {6, 0, 0x6e6b0012}},
       {cap::own_auth_data_for_127_0_0_4,
-       {.code = command::auth_data, .address = ip_addr::from_in4(0x7f000004)}, {6, 0, 0x6e6b0014}},
-      {cap::own_select_data_index_4, {.code = command::select_data, .index = 4},
+       {.code = command::auth_data, .address = ip_addr::from_in4(0x7f000004)},
+       {6, 0, 0x6e6b0014}},
+      {cap::own_select_data_index_4,
+       {.code = command::select_data, .index = 4},
        {6, 0, 0x6e6b0015}},
   };
   for (const auto& c : cases) {

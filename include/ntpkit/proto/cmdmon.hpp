@@ -364,8 +364,8 @@ struct request {
 /// The header fields a client chooses.
 struct request_header {
   std::uint8_t version = protocol_version;
-  std::uint16_t attempt = 0;    ///< resends so far of this request (chronyc counts from 0)
-  std::uint32_t sequence = 0;   ///< echoed in the reply; chronyc draws it at random
+  std::uint16_t attempt = 0;   ///< resends so far of this request (chronyc counts from 0)
+  std::uint32_t sequence = 0;  ///< echoed in the reply; chronyc draws it at random
   friend bool operator==(const request_header&, const request_header&) = default;
 };
 

@@ -127,9 +127,9 @@ class cmdmon_query {
 
   cmdmon_plan plan_;
   cmdmon_outcome outcome_;
-  std::uint16_t attempt_ = 0;       // of the request to send or in flight
-  bool send_due_ = true;            // next() must return send_bytes
-  bool awaiting_sent_ = false;      // a send_bytes has not been confirmed
+  std::uint16_t attempt_ = 0;   // of the request to send or in flight
+  bool send_due_ = true;        // next() must return send_bytes
+  bool awaiting_sent_ = false;  // a send_bytes has not been confirmed
   steady_time deadline_{};
 };
 
@@ -149,7 +149,7 @@ struct cmdmon_sources_plan {
 struct cmdmon_sources_outcome {
   /// reply when every request was answered; else the failing query's kind.
   cmdmon_outcome_kind kind = cmdmon_outcome_kind::pending;
-  std::error_code error;                 ///< the failing query's error
+  std::error_code error;                      ///< the failing query's error
   std::optional<cmdmon::reply> failed_reply;  ///< the failing query's reply, if any
   std::optional<std::uint32_t> n_sources;     ///< from N_SOURCES
   /// One body per index answered, in index order (source_data, sourcestats or select_data).

@@ -39,19 +39,19 @@ struct n_sources_reply {
 
 /// source_data's state (RPY_SD_ST_*), and the symbol chronyc shows in `sources`.
 enum class source_state : std::uint16_t {
-  selected = 0,        ///< '*' current best
-  nonselectable = 1,   ///< '?' unusable
-  falseticker = 2,     ///< 'x' may be in error
-  jittery = 3,         ///< '~' too variable
-  unselected = 4,      ///< '+' combined
-  selectable = 5,      ///< '-' not combined
+  selected = 0,       ///< '*' current best
+  nonselectable = 1,  ///< '?' unusable
+  falseticker = 2,    ///< 'x' may be in error
+  jittery = 3,        ///< '~' too variable
+  unselected = 4,     ///< '+' combined
+  selectable = 5,     ///< '-' not combined
 };
 
 /// source_data's mode (RPY_SD_MD_*).
 enum class source_mode : std::uint16_t {
-  client = 0,          ///< '^' a server
-  peer = 1,            ///< '=' a symmetric peer
-  reference_clock = 2, ///< '#' a local reference clock
+  client = 0,           ///< '^' a server
+  peer = 1,             ///< '=' a symmetric peer
+  reference_clock = 2,  ///< '#' a local reference clock
 };
 
 /// chronyc's symbol for a state ('*', '?', 'x', '~', '+', '-'), ' ' for others.
@@ -73,9 +73,9 @@ struct source_data {
   std::uint16_t flags = 0;         ///< chrony < 4.0: selection options; 0 since
   std::uint16_t reachability = 0;  ///< the 8-bit reach register (chronyc prints it in octal)
   std::uint32_t since_sample = 0;
-  float32 orig_latest_meas;        ///< the last sample's offset as measured ("[...]")
-  float32 latest_meas;             ///< ... adjusted for later clock corrections
-  float32 latest_meas_err;         ///< its error bound ("+/-")
+  float32 orig_latest_meas;  ///< the last sample's offset as measured ("[...]")
+  float32 latest_meas;       ///< ... adjusted for later clock corrections
+  float32 latest_meas_err;   ///< its error bound ("+/-")
   friend bool operator==(const source_data&, const source_data&) = default;
 };
 
@@ -86,14 +86,14 @@ struct source_data {
 ///  64: root_delay (F, s)  68: root_dispersion (F, s)  72: last_update_interval (F, s)
 struct tracking {
   std::uint32_t ref_id = 0;
-  cmdmon::ip_addr ip_addr{};            ///< unspec when the reference is a refclock or local
+  cmdmon::ip_addr ip_addr{};  ///< unspec when the reference is a refclock or local
   std::uint16_t stratum = 0;
   std::uint16_t leap_status = 0;  ///< 0 normal, 1 insert second, 2 delete second, 3 unsynchronised
   timespec ref_time{};
-  float32 current_correction;   ///< "System time": positive = local clock is slow
+  float32 current_correction;  ///< "System time": positive = local clock is slow
   float32 last_offset;
   float32 rms_offset;
-  float32 freq_ppm;             ///< positive = local clock runs slow
+  float32 freq_ppm;  ///< positive = local clock runs slow
   float32 resid_freq_ppm;
   float32 skew_ppm;
   float32 root_delay;
@@ -112,10 +112,10 @@ struct sourcestats {
   std::uint32_t n_samples = 0;
   std::uint32_t n_runs = 0;
   std::uint32_t span_seconds = 0;
-  float32 sd;                ///< "Std Dev"
-  float32 resid_freq_ppm;    ///< "Frequency"
-  float32 skew_ppm;          ///< "Freq Skew"
-  float32 est_offset;        ///< "Offset"
+  float32 sd;              ///< "Std Dev"
+  float32 resid_freq_ppm;  ///< "Frequency"
+  float32 skew_ppm;        ///< "Freq Skew"
+  float32 est_offset;      ///< "Offset"
   float32 est_offset_err;
   friend bool operator==(const sourcestats&, const sourcestats&) = default;
 };
@@ -196,18 +196,18 @@ struct client_accesses {
 ///       ntp_kernel_rx_timestamps ntp_kernel_tx_timestamps ntp_hw_rx_timestamps
 ///       ntp_hw_tx_timestamps, reserved[4]
 struct server_stats {
-  std::uint8_t reply_version = 4;  ///< 1..4
-  std::uint64_t ntp_hits = 0;      ///< "NTP packets received"
+  std::uint8_t reply_version = 4;         ///< 1..4
+  std::uint64_t ntp_hits = 0;             ///< "NTP packets received"
   std::optional<std::uint64_t> nke_hits;  ///< "NTS-KE connections accepted" (v2+)
   std::uint64_t cmd_hits = 0;
   std::uint64_t ntp_drops = 0;
   std::optional<std::uint64_t> nke_drops;  ///< v2+
   std::uint64_t cmd_drops = 0;
-  std::uint64_t log_drops = 0;  ///< "Client log records dropped"
-  std::optional<std::uint64_t> ntp_auth_hits;         ///< v2+
-  std::optional<std::uint64_t> ntp_interleaved_hits;  ///< v3+
-  std::optional<std::uint64_t> ntp_timestamps;        ///< v3+: "NTP timestamps held"
-  std::optional<std::uint64_t> ntp_span_seconds;      ///< v3+
+  std::uint64_t log_drops = 0;                            ///< "Client log records dropped"
+  std::optional<std::uint64_t> ntp_auth_hits;             ///< v2+
+  std::optional<std::uint64_t> ntp_interleaved_hits;      ///< v3+
+  std::optional<std::uint64_t> ntp_timestamps;            ///< v3+: "NTP timestamps held"
+  std::optional<std::uint64_t> ntp_span_seconds;          ///< v3+
   std::optional<std::uint64_t> ntp_daemon_rx_timestamps;  ///< v4
   std::optional<std::uint64_t> ntp_daemon_tx_timestamps;  ///< v4
   std::optional<std::uint64_t> ntp_kernel_rx_timestamps;  ///< v4
@@ -330,7 +330,8 @@ enum class auth_mode : std::uint16_t { none = 0, symmetric = 1, nts = 2 };
 ///  18: cookie_length (u16)  20: nak (u16)  22: pad (u16)
 struct auth_data {
   auth_mode mode = auth_mode::none;
-  std::uint16_t key_type = 0;  ///< chrony's hash or cipher id (2 = SHA1; NTS: the AEAD, 15 = AES-SIV-CMAC-256)
+  std::uint16_t key_type =
+      0;  ///< chrony's hash or cipher id (2 = SHA1; NTS: the AEAD, 15 = AES-SIV-CMAC-256)
   std::uint32_t key_id = 0;
   std::uint16_t key_length = 0;
   std::uint16_t ke_attempts = 0;
@@ -371,8 +372,8 @@ struct select_data {
 /// The data of a reply, by its reply code.
 using reply_body =
     std::variant<null_reply, n_sources_reply, source_data, tracking, sourcestats, rtc_report,
-                 manual_timestamp, client_accesses, server_stats, manual_list, activity,
-                 smoothing, ntp_data, ntp_source_name, auth_data, select_data>;
+                 manual_timestamp, client_accesses, server_stats, manual_list, activity, smoothing,
+                 ntp_data, ntp_source_name, auth_data, select_data>;
 
 /// The reply code whose layout `b` has (server_stats with reply_version 3 is server_stats3).
 /// errc::cmdmon_bad_version for a reply_version the struct does not define.
