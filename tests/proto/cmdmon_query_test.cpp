@@ -449,15 +449,16 @@ TEST_CASE("the sources walk makes chronyc's requests and collects every source")
   auto server = replay(cap::udp_sources);
   cmdmon_sources_walk w({.per_source = cm::command::source_data, .first_sequence = 100});
   const auto sent = drive(w, std::ref(server));
-  CHECK(sent.size() == 8);
+  CHECK(sent.size() == 9);
   CHECK(sequence_of(sent[0]) == 100);
-  CHECK(sequence_of(sent[7]) == 107);
+  CHECK(sequence_of(sent[8]) == 108);
   const auto& o = w.outcome();
   CHECK(o.kind == cmdmon_outcome_kind::reply);
-  CHECK(o.n_sources == 7u);
-  REQUIRE(o.sources.size() == 7);
+  CHECK(o.n_sources == 8u);
+  REQUIRE(o.sources.size() == 8);
   CHECK(std::get<cm::source_data>(o.sources[6]).ip_addr.is_unresolved());
-  CHECK(o.requests_sent == 8);
+  CHECK(std::get<cm::source_data>(o.sources[7]).mode == cm::source_mode::peer);
+  CHECK(o.requests_sent == 9);
 }
 
 TEST_CASE("the sources walk does sourcestats and selectdata as chronyc did") {
@@ -465,7 +466,7 @@ TEST_CASE("the sources walk does sourcestats and selectdata as chronyc did") {
     auto server = replay(cap::udp_sourcestats);
     cmdmon_sources_walk w({.per_source = cm::command::sourcestats});
     drive(w, std::ref(server));
-    REQUIRE(w.outcome().sources.size() == 7);
+    REQUIRE(w.outcome().sources.size() == 8);
     CHECK(std::get<cm::sourcestats>(w.outcome().sources[1]).ip_addr ==
           cm::ip_addr::from_in4(0x7f000001));
   }
@@ -473,7 +474,7 @@ TEST_CASE("the sources walk does sourcestats and selectdata as chronyc did") {
     auto server = replay(cap::unix_selectdata);
     cmdmon_sources_walk w({.per_source = cm::command::select_data});
     drive(w, std::ref(server));
-    REQUIRE(w.outcome().sources.size() == 7);
+    REQUIRE(w.outcome().sources.size() == 8);
     CHECK(w.outcome().kind == cmdmon_outcome_kind::reply);
   }
 }

@@ -211,7 +211,7 @@ TEST_CASE("request_length pads each command to its longest reply, version 5 not 
       {command::activity, cap::udp_activity.datagrams[0].hex.size() / 2},
       {command::manual_list, cap::udp_manual_list.datagrams[0].hex.size() / 2},
       {command::rtcreport, cap::udp_rtcdata_no_rtc.datagrams[0].hex.size() / 2},
-      {command::smoothing, cap::udp_smoothing_not_enabled.datagrams[0].hex.size() / 2},
+      {command::smoothing, cap::udp_smoothing.datagrams[0].hex.size() / 2},
       {command::client_accesses_by_index3, cap::unix_clients.datagrams[0].hex.size() / 2},
       {command::auth_data, request_bytes(cap::unix_authdata, 3).size()},
       {command::select_data, cap::unix_selectdata.datagrams[2].hex.size() / 2},

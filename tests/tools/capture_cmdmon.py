@@ -9,7 +9,8 @@ made; the tests never run it (it needs root, a network namespace and Debian's ch
    "upstream" (NTP on port 11123, symmetric key 1, NTS-KE on 11460, local stratum 3) and
    "target" (NTP on 11124, commands on UDP 11323 and a Unix socket), whose sources are the
    upstream over 127.0.0.1, 127.0.0.2 (key 1), ::1 and 127.0.0.4 (NTS), a silent
-   127.0.0.3:11999, an unresolvable name, and a SOCK reference clock fed from here;
+   127.0.0.3:11999, an unresolvable name, the upstream as a symmetric peer over 127.0.0.5,
+   and a SOCK reference clock fed from here; and time smoothing (smoothtime);
 2. sends NTP client requests to the target from 127.0.1.1..12 so that its client log has more
    than one page;
 3. runs tcpdump -U on lo for UDP port 11323 while chronyc -h 127.0.0.1 -p 11323 -c ... runs the
@@ -86,6 +87,7 @@ class Capture:
             "server 127.0.0.4 port 11123 iburst minpoll 0 maxpoll 0 nts ntsport 11460",
             "server 127.0.0.3 port 11999 minpoll 0 maxpoll 0",
             "server unresolvable.invalid iburst",
+            "peer 127.0.0.5 port 11123 minpoll 0 maxpoll 0", "smoothtime 400 0.001",
             f"refclock SOCK {d}/tg/refclock.sock refid SOCK poll 0"])
 
     def start(self, name, lines):

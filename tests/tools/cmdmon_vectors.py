@@ -28,7 +28,7 @@ NAMES = {
     ("udp", "-c serverstats"): "udp_serverstats_unauthorised",
     ("udp", "-c manual list"): "udp_manual_list",
     ("udp", "-c rtcdata"): "udp_rtcdata_no_rtc",
-    ("udp", "-c smoothing"): "udp_smoothing_not_enabled",
+    ("udp", "-c smoothing"): "udp_smoothing",
     ("unix", "-c serverstats"): "unix_serverstats",
     ("unix", "-c ntpdata"): "unix_ntpdata",
     ("unix", "-c clients"): "unix_clients",
@@ -87,6 +87,8 @@ def header(cap, named):
 //     server 127.0.0.4 port 11123 iburst minpoll 0 maxpoll 0 nts ntsport 11460
 //     server 127.0.0.3 port 11999 minpoll 0 maxpoll 0          (nothing listens there)
 //     server unresolvable.invalid iburst                       (an unresolved source, ID#1)
+//     peer 127.0.0.5 port 11123 minpoll 0 maxpoll 0            (the upstream, passive)
+//     smoothtime 400 0.001
 //     refclock SOCK DIR/refclock.sock refid SOCK poll 0        (fed 40 samples, 1 s apart)
 // and NTP client requests went to the target from 127.0.1.1..12 for 40 s before the capture.
 //
