@@ -376,8 +376,10 @@ NTPKIT_API bool is_supported(command c) noexcept;
 
 /// Bytes of a `version` request for `c`, padding included; 0 for a command encode_request()
 /// does not know. Version 6 pads to the longest reply any chronyd 3.x..4.8 sends to that
-/// command (SERVER_STATS4 and NTP_DATA2 are longer than 4.3's replies, and 4.3 accepts the
-/// longer requests); version 5 has no padding.
+/// command, which is what chronyc 4.8 sends: for SERVER_STATS (196) and NTP_DATA (172) more
+/// than chronyc 4.3 (72, 152), since SERVER_STATS4 and NTP_DATA2 are longer; chronyd 4.3
+/// accepts the longer requests (it refuses only requests over its CMD_Request size). Version
+/// 5 has no padding.
 NTPKIT_API std::size_t request_length(command c, std::uint8_t version) noexcept;
 
 /// The request's bytes: header, data and zero padding to request_length().
