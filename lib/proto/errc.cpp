@@ -23,6 +23,15 @@ class category final : public std::error_category {
       case errc::crypto_failure: return "crypto library failure";
       case errc::buffer_too_small: return "output buffer too small";
       case errc::crypto_nak: return "crypto-NAK (MAC trailer without a digest)";
+      case errc::cmdmon_not_reply: return "not a cmdmon reply";
+      case errc::cmdmon_not_request: return "not a cmdmon request";
+      case errc::cmdmon_bad_version: return "unsupported cmdmon version";
+      case errc::cmdmon_unknown_reply: return "unknown cmdmon reply code";
+      case errc::cmdmon_unsupported_reply: return "obsolete cmdmon reply code";
+      case errc::cmdmon_unexpected_reply: return "cmdmon reply does not answer the command";
+      case errc::cmdmon_unsupported_command: return "unsupported cmdmon command";
+      case errc::cmdmon_bad_length: return "cmdmon request shorter than its command needs";
+      case errc::cmdmon_no_progress: return "cmdmon client list does not advance";
     }
     return "unknown proto error";
   }

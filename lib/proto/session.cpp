@@ -20,6 +20,11 @@ std::string_view ignore_reason_name(ignore_reason r) noexcept {
     case ignore_reason::mac_length: return "mac_length";
     case ignore_reason::crypto_nak: return "crypto_nak";
     case ignore_reason::over_limit: return "over_limit";
+    case ignore_reason::version: return "version";
+    case ignore_reason::not_reply: return "not_reply";
+    case ignore_reason::command: return "command";
+    case ignore_reason::sequence: return "sequence";
+    case ignore_reason::truncated: return "truncated";
   }
   return "unknown";
 }

@@ -24,6 +24,16 @@ enum class errc {
   crypto_failure,           ///< the crypto library refused an operation
   buffer_too_small,         ///< the output span cannot hold the encoding
   crypto_nak,               ///< the MAC trailer is a crypto-NAK: a key id and no digest
+  // chrony's command protocol (proto/cmdmon*.hpp)
+  cmdmon_not_reply,             ///< pkt_type is not 2 (reply), or res1/res2 are not zero
+  cmdmon_not_request,           ///< pkt_type is not 1 (request), or res1/res2 are not zero
+  cmdmon_bad_version,           ///< a protocol or reply version the codec does not speak
+  cmdmon_unknown_reply,         ///< a reply code chrony never defined
+  cmdmon_unsupported_reply,     ///< a reply code of an old protocol that is not decoded
+  cmdmon_unexpected_reply,      ///< a reply code that does not answer the request's command
+  cmdmon_unsupported_command,   ///< a command the request encoder does not know
+  cmdmon_bad_length,            ///< a request shorter than its command's padded length
+  cmdmon_no_progress,           ///< a client-log page whose next_index does not advance
 };
 
 /// The category of errc; name() is "ntpkit.proto".

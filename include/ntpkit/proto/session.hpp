@@ -89,6 +89,11 @@ enum class ignore_reason : std::uint8_t {
   mac_length,   ///< the MAC trailer has an impossible length
   crypto_nak,   ///< a crypto-NAK (key id without digest)
   over_limit,   ///< more than the session keeps (broadcast listening)
+  version,      ///< cmdmon: another protocol version than the request's
+  not_reply,    ///< cmdmon: not a reply (pkt_type, or res1/res2 not zero)
+  command,      ///< cmdmon: the echo of another command
+  sequence,     ///< cmdmon: the echo of another sequence number
+  truncated,    ///< cmdmon: shorter than its reply code needs (the request is sent again)
 };
 
 /// The snake_case name of a reason, as JSON's `ignored` object keys it ("origin", ...).
