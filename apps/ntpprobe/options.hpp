@@ -32,6 +32,22 @@ struct plugin_cli {
   double time_offset_s = 0;
 };
 
+/// The end of --help: exit statuses and examples.
+inline constexpr const char* probe_help_footer =
+    "Exit status: 0 every address answered and passed every check; 1 at least one\n"
+    "target failed (no reply, unreachable, Kiss-o'-Death, bad MAC, unsynchronised,\n"
+    "did not resolve); 2 a usage error or a failed write of the results; 130 (SIGINT)\n"
+    "or 143 (SIGTERM) interrupted, after writing what had finished. With --nagios:\n"
+    "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage errors and interruptions too).\n"
+    "\n"
+    "Examples:\n"
+    "  ntpprobe pool.ntp.org                    every address of the name\n"
+    "  ntpprobe -v -n 4 ntp1.example.net        every field of 4 samples\n"
+    "  ntpprobe -j -f servers.txt | jq .ok      JSON for scripts\n"
+    "  ntpprobe --nagios -w 0.1 -c 0.5 --crit-stratum 1:3 ntp1.example.net\n"
+    "\n"
+    "See ntpprobe(1) and ntpkit-keys(5).";
+
 /// Everything ntpprobe's command line says.
 struct probe_cli {
   target_options targets;

@@ -22,6 +22,17 @@ class ordered_printer {
       ++next_;
     }
   }
+  /// After an interruption: every target not written yet, in order, finished or marked
+  /// interrupted by `placeholder(index)`.
+  template <class Placeholder>
+  void flush(std::size_t count, Placeholder placeholder) {
+    for (; next_ < count; ++next_) {
+      const auto it = pending_.find(next_);
+      out().write(it != pending_.end() ? it->second
+                                       : report::target_text(placeholder(next_), verbose_));
+    }
+    pending_.clear();
+  }
 
  private:
   bool verbose_;
