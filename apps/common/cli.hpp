@@ -13,6 +13,7 @@
 #include <string>
 
 #include "exit_code.hpp"
+#include "ntpkit/report/format.hpp"
 #include "ntpkit/version.hpp"
 
 namespace ntpkit::apps {
@@ -90,7 +91,8 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), e.what());
+    std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(),
+                 report::terminal_safe(e.what()).c_str());
     return exit_code::usage;
   }
   return std::nullopt;
@@ -98,7 +100,8 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 
 /// Prints "NAME: MESSAGE" on stderr and returns exit_code::usage.
 inline int usage_error(const CLI::App& app, const std::string& message) {
-  std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), message.c_str());
+  std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(),
+               report::terminal_safe(message).c_str());
   return exit_code::usage;
 }
 

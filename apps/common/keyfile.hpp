@@ -16,13 +16,17 @@ struct chosen_key {
   proto::symmetric_key key;
   proto::mac_policy policy;
   proto::key_file_format format;
+  bool format_guessed = false;  ///< no line and not the file's name decided the format
 };
 
-/// Reads `path`, parses it (ntp.keys or chrony.keys, detected) and picks key `id`.
-/// `mac_length` is "" (the file format's convention), "full" or "20". Warns on stderr, as
-/// `program`, when the file is readable by group or others. On error, the one-line message
-/// ("PATH:LINE: reason", "cannot read PATH: ...", "PATH has no key 5").
+/// Reads `path`, parses it and picks key `id`. `format` is "auto" (or ""), "ntp" or "chrony":
+/// with auto, the lines decide (see proto/keys.hpp); when none does, a file name containing
+/// "chrony" (chrony.keys, /etc/chrony/...) makes it chrony.keys, else it is read as ntp.keys
+/// and format_guessed is set. `mac_length` is "" (the file format's convention), "full" or
+/// "20". Warns on stderr, as `program`, when the file is readable by group or others. On error,
+/// the one-line message ("PATH:LINE: reason", "cannot read PATH: ...", "PATH has no key 5").
 std::variant<chosen_key, std::string> load_key(const std::string& program, const std::string& path,
-                                               std::uint32_t id, const std::string& mac_length);
+                                               std::uint32_t id, const std::string& mac_length,
+                                               const std::string& format = "auto");
 
 }  // namespace ntpkit::apps

@@ -45,17 +45,38 @@ void add_target_options(CLI::App& app, target_options& o, bool only_positional);
 /// The family -4/-6 ask for.
 net::family family_of(const target_options& o) noexcept;
 
-/// Reads targets, one per line ('#' starts a comment), from `path` or stdin for "-".
-std::variant<std::vector<std::string>, std::string> read_server_file(const std::string& path);
+/// A server as named: its text and where it was given ("servers.txt:12"; empty for the
+/// command line).
+struct server_entry {
+  std::string spec;
+  std::string origin;
+};
+
+/// The most servers one run takes (all files and the command line together), and the largest
+/// server file: a list beyond either is refused rather than read for hours.
+inline constexpr std::size_t max_servers = 1'000'000;
+inline constexpr std::size_t max_server_file_bytes = 64u << 20;
+
+/// Reads servers, one per line ('#' starts a comment, blank lines are skipped, a UTF-8 byte
+/// order mark at the start is dropped), from `path` or stdin for "-". Errors (one line each):
+/// unreadable, a directory, larger than max_server_file_bytes, no server in it.
+std::variant<std::vector<server_entry>, std::string> read_server_file(const std::string& path);
 
 /// The servers named and listed, in order; the one-line message on error. Unless `allow_none`,
 /// no server at all is an error.
-std::variant<std::vector<std::string>, std::string> server_specs(const target_options& o,
-                                                                 bool allow_none = false);
+std::variant<std::vector<server_entry>, std::string> server_specs(const target_options& o,
+                                                                  bool allow_none = false);
 
-/// `specs` parsed with the default port; the message names the first bad one.
+/// `entries` parsed with the default port. A bad server on the command line is a usage error
+/// (the message names it); a bad line of a server file is kept as an invalid target, reported
+/// as a failed target, with a warning on stderr as `program` ("FILE:LINE: ..."). A server given
+/// again (same host, any case, and port) is queried once, with a warning naming both places.
 std::variant<std::vector<net::target>, std::string> parse_targets(
-    const std::vector<std::string>& specs, const target_options& o);
+    const std::vector<server_entry>& entries, const target_options& o, const char* program);
+
+/// " (for ::1 port 123 write [::1]:123)" when `spec` looks like an IPv6 address with a port
+/// written without brackets; empty otherwise.
+std::string ipv6_port_hint(const std::string& spec);
 
 /// How long to wait and how often to ask.
 struct timing_options {
@@ -80,9 +101,10 @@ struct key_options {
   long long key_id = -1;
   std::string key_file;
   std::string mac_length;
+  std::string key_format;  ///< "auto", "ntp" or "chrony"
 };
 
-/// Declares -a, -k and --mac-length on `group`.
+/// Declares -a, -k, --key-format and --mac-length on `group`.
 void add_key_options(CLI::App& group, key_options& o);
 
 /// The key the options choose (nullopt without -a/-k), or the one-line message.

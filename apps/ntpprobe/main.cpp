@@ -6,6 +6,7 @@
 
 #include "../common/cli.hpp"
 #include "../common/clock_guard.hpp"
+#include "ntpkit/report/format.hpp"
 #include "check_ntp_time.hpp"
 #include "options.hpp"
 #include "run.hpp"
@@ -24,7 +25,7 @@ bool asks_for_plugin_mode(int argc, char** argv) {
 // A usage problem: one line on stderr and exit 2, or a plugin UNKNOWN line and exit 3.
 int usage_problem(const CLI::App& app, bool plugin, const std::string& message) {
   if (!plugin) return apps::usage_error(app, message);
-  apps::out().write("NTP UNKNOWN: " + message + "\n");
+  apps::out().write("NTP UNKNOWN: " + report::terminal_safe(message) + "\n");
   return apps::finish_output("ntpprobe", apps::exit_code::plugin_unknown, true);
 }
 

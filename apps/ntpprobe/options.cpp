@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "../common/round.hpp"
+#include "ntpkit/report/format.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -60,7 +61,10 @@ std::string set_range(const std::string& flag, const std::string& text,
                       std::optional<report::nagios_range>& into) {
   if (text.empty()) return {};
   auto r = report::parse_nagios_range(text);
-  if (!r) return flag + ": '" + text + "' is not a range ([@][START:][END], START may be ~)";
+  if (!r) {
+    return flag + ": '" + report::printable(text) +
+           "' is not a range ([@][START:][END], START may be ~)";
+  }
   into = std::move(*r);
   return {};
 }
@@ -163,7 +167,9 @@ std::variant<net::broadcast_options, std::string> make_broadcast(const probe_cli
                    ? (o.targets.ipv6 ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
                              : boost::asio::ip::address(boost::asio::ip::address_v4::any()))
                    : boost::asio::ip::make_address(o.listen_address, ec);
-  if (ec) return "--listen-address: '" + o.listen_address + "' is not an IP address";
+  if (ec) {
+    return "--listen-address: '" + report::printable(o.listen_address) + "' is not an IP address";
+  }
   if (local.is_multicast()) {
     b.group = local;
     local = local.is_v6() ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
@@ -224,6 +230,8 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o, const CLI::A
   if (auto& chosen = std::get<std::optional<chosen_key>>(key)) {
     q.key = chosen->key;
     q.mac = chosen->policy;
+    q.key_file_format = chosen->format;
+    q.key_format_guessed = chosen->format_guessed;
   }
   q.samples = static_cast<unsigned>(o.timing.samples);
   q.retries = static_cast<unsigned>(o.timing.retries);
@@ -243,19 +251,21 @@ std::variant<probe_plan, std::string> make_plan(const probe_cli& o, const CLI::A
   for (const auto& u : o.upstreams) {
     boost::system::error_code ec;
     boost::asio::ip::make_address_v6(u, ec);
-    if (ec) return "--upstream: '" + u + "' is not an IPv6 address";
+    if (ec) return "--upstream: '" + report::printable(u) + "' is not an IPv6 address";
   }
   plan.options.refid_candidates = o.upstreams;
   auto specs = server_specs(o.targets, o.listen_broadcast);
   if (auto* e = std::get_if<std::string>(&specs)) return *e;
-  auto& names = std::get<std::vector<std::string>>(specs);
+  auto& entries = std::get<std::vector<server_entry>>(specs);
   if (o.listen_broadcast) {
+    std::vector<std::string> names;
+    for (const auto& e : entries) names.push_back(e.spec);
     auto b = make_broadcast(o, names);
     if (auto* e = std::get_if<std::string>(&b)) return *e;
     plan.broadcast = std::get<net::broadcast_options>(b);
     return plan;
   }
-  auto targets = parse_targets(names, o.targets);
+  auto targets = parse_targets(entries, o.targets, "ntpprobe");
   if (auto* e = std::get_if<std::string>(&targets)) return *e;
   plan.targets = std::move(std::get<std::vector<net::target>>(targets));
   return plan;

@@ -50,7 +50,8 @@ asio::awaitable<model::ntp_address> query(udp::endpoint server, const query_opti
   if (o.key) {
     const auto alg = o.key->algorithm();
     a.key = model::key_use{o.key->id(), alg, proto::wire_digest_size(alg, o.mac.length),
-                           proto::version_for_mac(alg, o.mac, o.version)};
+                           proto::version_for_mac(alg, o.mac, o.version), o.key_file_format,
+                           o.key_format_guessed};
   }
   proto::ntp_query_plan plan = o;
   plan.local_precision = local_precision();
@@ -83,6 +84,7 @@ asio::awaitable<std::vector<model::ntp_target>> probe(std::vector<target> target
   hooks.resolved = [&](std::size_t t, const result<std::vector<udp::endpoint>>& eps) {
     if (!eps) {
       results[t].error = resolve_error(eps.error(), options.address_family);
+      results[t].error.origin = targets[t].origin;
       return;
     }
     for (const auto& e : *eps) {

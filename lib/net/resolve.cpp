@@ -82,6 +82,7 @@ result<target> parse_target(std::string_view spec, std::uint16_t default_port) {
 }
 
 asio::awaitable<result<std::vector<udp::endpoint>>> resolve(const target& t, family f) {
+  if (t.invalid) co_return t.invalid;
   std::vector<udp::endpoint> out;
   boost::system::error_code parse_ec;
   const auto numeric = asio::ip::make_address(t.host, parse_ec);
@@ -100,6 +101,13 @@ asio::awaitable<result<std::vector<udp::endpoint>>> resolve(const target& t, fam
                                              port, udp::resolver::numeric_service, token);
     }
     const auto& [ec, results] = done;
+    if (ec && f != family::any) {
+      // A name with addresses of the other family only: the resolver says "not found" for the
+      // family asked (EAI_NODATA/EAI_ADDRFAMILY); ask without it to tell the two apart.
+      auto [any_ec, any] = co_await resolver.async_resolve(t.host, port,
+                                                           udp::resolver::numeric_service, token);
+      if (!any_ec && !any.empty()) co_return std::error_code(errc::no_address);
+    }
     if (ec) co_return std::error_code(ec);
     for (const auto& r : results) {
       if (std::find(out.begin(), out.end(), r.endpoint()) == out.end()) {
@@ -119,7 +127,10 @@ model::error_info resolve_error(std::error_code ec, family f) {
   const std::error_code not_found = boost::system::error_code(asio::error::host_not_found);
   const std::error_code try_again =
       boost::system::error_code(asio::error::host_not_found_try_again);
-  if (ec == errc::no_address) {
+  if (ec == errc::bad_target || ec == errc::bad_port) {
+    e.kind = model::error_kind::usage;
+    e.cause = model::error_cause::bad_target;
+  } else if (ec == errc::no_address) {
     e.cause = model::error_cause::no_address_of_family;
   } else if (ec == not_found || ec == try_again) {
     e.cause = model::error_cause::host_not_found;

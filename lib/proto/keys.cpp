@@ -308,6 +308,9 @@ std::optional<symmetric_key> parse_chrony_line(std::string_view line, key_file_e
   return make_key(*id, *algorithm, std::move(*secret), err);
 }
 
+constexpr std::string_view undecided_text =
+    "no line is specific to either format; read as ntp.keys";
+
 // Decides the format of a whole file; see keys.hpp.
 std::optional<std::pair<key_file_format, std::string>> detect(const std::vector<text_line>& lines,
                                                               key_file_error& err) {
@@ -329,8 +332,7 @@ std::optional<std::pair<key_file_format, std::string>> detect(const std::vector<
     }
   }
   if (!decided) {
-    return std::pair{key_file_format::ntp_keys,
-                     std::string("no line is specific to either format; read as ntp.keys")};
+    return std::pair{key_file_format::ntp_keys, std::string(undecided_text)};
   }
   return std::pair{decided->format, describe(*decided_at, *decided)};
 }
@@ -397,6 +399,7 @@ result<key_file> parse_key_file(std::string_view text, key_file_error* error) {
   key_file out;
   out.format = format->first;
   out.detection = std::move(format->second);
+  out.guessed = out.detection == undecided_text;
   return parse_lines(lines, std::move(out), error);
 }
 

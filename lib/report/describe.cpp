@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "ntpkit/proto/refid.hpp"
+#include "ntpkit/report/format.hpp"
 
 namespace ntpkit::report {
 namespace {
@@ -78,6 +79,9 @@ std::string error_text(const model::error_info& e, std::string_view where) {
     case error_cause::no_authenticated_reply: return "no reply passed authentication";
     case error_cause::signing_failed: return "cannot sign the request: " + e.code.message();
     case error_cause::interrupted: return "interrupted before it finished";
+    case error_cause::bad_target:
+      return (e.origin.empty() ? std::string() : printable(e.origin) + ": ") +
+             "not a server: " + e.code.message();
   }
   return std::string(model::error_kind_name(e.kind));
 }
@@ -95,8 +99,21 @@ std::string address_error_text(const model::ntp_address& a) {
   if (!a.error) return {};
   std::string text = error_text(a.error, a.label);
   if (a.key && a.error.kind == model::error_kind::timeout) {
+    const auto& k = *a.key;
     text += "; servers drop requests whose MAC they reject, so the server may not know key " +
-            std::to_string(a.key->key_id) + " or hold another secret";
+            std::to_string(k.key_id) + " or hold another secret";
+    if (k.digest_bytes > proto::truncated_digest_size) {
+      text += "; its " + std::to_string(k.digest_bytes) +
+              "-byte digest is what chronyd expects, NTPsec's ntpd wants it cut to 20 bytes "
+              "(--mac-length 20)";
+    }
+    if (k.file_format && k.format_guessed) {
+      const bool ntp = *k.file_format == proto::key_file_format::ntp_keys;
+      text += std::string("; the key file was read as ") + (ntp ? "ntp.keys" : "chrony.keys") +
+              " because no line is specific to either format (--key-format " +
+              (ntp ? "chrony" : "ntp") + " reads it as " + (ntp ? "chrony.keys" : "ntp.keys") +
+              ")";
+    }
   }
   if (!a.selected && !a.ignored.empty()) text += " (ignored: " + ignored_text(a.ignored) + ")";
   return text;

@@ -8,9 +8,24 @@
 #include <string>
 #include <system_error>
 
+#include "../proto/escape.hpp"
 #include "ntpkit/proto/refid.hpp"
 
 namespace ntpkit::report {
+
+std::string printable(std::string_view s) { return proto::detail::escape_bytes(s); }
+
+std::string terminal_safe(std::string_view s) {
+  std::string out;
+  std::size_t from = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && s[i] != '\\') continue;
+    out += proto::detail::escape_bytes(s.substr(from, i - from));
+    if (i < s.size()) out += '\\';
+    from = i + 1;
+  }
+  return out;
+}
 
 std::string ntp_hex(proto::timestamp ts) {
   char buf[24];

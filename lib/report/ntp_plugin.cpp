@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 
 #include "ntpkit/proto/refid.hpp"
 #include "ntpkit/report/describe.hpp"
@@ -14,7 +15,7 @@ namespace ntpkit::report {
 namespace {
 
 std::string where_of(const model::ntp_target& t, const model::ntp_address& a) {
-  return t.host == a.address ? a.label : t.host + " " + a.label;
+  return t.host == a.address ? a.label : printable(t.host) + " " + a.label;
 }
 
 metric_row row(const char* label, double value, double judged, const thresholds& limits,
@@ -92,22 +93,51 @@ bool refid_matches(const std::array<std::uint8_t, 4>& refid, std::uint8_t stratu
   return false;
 }
 
+namespace {
+
+// Perfdata label prefixes, unique and stable for the same command line: the address alone
+// when no other address of the run has it, else address and port, else the target as given
+// and the address and port (one address behind two names on the same port).
+std::vector<std::string> label_prefixes(const model::ntp_run& r) {
+  std::map<std::string, int> by_address, by_label;
+  for (const auto& t : r.targets) {
+    for (const auto& a : t.addresses) {
+      ++by_address[a.address];
+      ++by_label[a.label];
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& t : r.targets) {
+    for (const auto& a : t.addresses) {
+      out.push_back(by_address[a.address] == 1 ? a.address + " "
+                    : by_label[a.label] == 1   ? a.label + " "
+                                               : printable(t.spec) + " " + a.label + " ");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<plugin_item> ntp_plugin_items(const model::ntp_run& r, const plugin_policy& p) {
   std::vector<plugin_item> all;
   std::size_t addresses = 0;
   for (const auto& t : r.targets) addresses += t.addresses.size();
   const bool many = r.targets.size() > 1 || addresses > 1;
+  const auto prefixes = label_prefixes(r);
+  std::size_t n = 0;
   for (const auto& t : r.targets) {
     if (t.error) {
       plugin_item j;
-      j.where = t.spec;
+      j.where = printable(t.spec);
       j.state = plugin_state::unknown;
       j.summary = target_error_text(t);
       all.push_back(std::move(j));
       continue;
     }
     for (const auto& a : t.addresses) {
-      all.push_back(judge_address(t, a, p, many ? a.address + " " : ""));
+      all.push_back(judge_address(t, a, p, many ? prefixes[n] : ""));
+      ++n;
     }
   }
   return all;

@@ -33,14 +33,14 @@ std::string summary_line(const ntp_target& t, const ntp_address& a) {
   if (a.ok()) {
     const auto& b = a.best();
     const double error = a.root_distance.to_seconds();
-    line = iso8601(a.server_clock().to_sys_time(), 6) + "  " + t.describe(a) + "  offset " +
+    line = iso8601(a.server_clock().to_sys_time(), 6) + "  " + printable(t.describe(a)) + "  offset " +
            signed_seconds(b.measured.offset.to_seconds()) + " ±" + seconds(error, 6) +
            " s  delay " + seconds(b.measured.delay.to_seconds()) + " s  stratum " +
            std::to_string(b.reply.stratum) + "  refid " + refid_text(b) + "  leap " +
            std::string(leap_name(b.reply.leap));
     if (a.key) line += "  authenticated (key " + std::to_string(a.key->key_id) + ")";
   } else {
-    line = t.describe(a) + "  " + error_line(a.error, address_error_text(a));
+    line = printable(t.describe(a)) + "  " + error_line(a.error, address_error_text(a));
   }
   return line + "\n";
 }
@@ -115,7 +115,7 @@ void sample_block(std::string& out, const sample& s, std::size_t i, bool selecte
 }
 
 std::string verbose_block(const ntp_target& t, const ntp_address& a) {
-  std::string out = t.describe(a) + "\n";
+  std::string out = printable(t.describe(a)) + "\n";
   field(out, "status", a.ok() ? std::string("ok") : error_line(a.error, address_error_text(a)));
   std::string traffic = std::to_string(a.requests) + " request(s), " +
                         std::to_string(a.samples.size()) + " reply(ies) taken";
@@ -150,7 +150,7 @@ std::string verbose_block(const ntp_target& t, const ntp_address& a) {
 }  // namespace
 
 std::string target_text(const ntp_target& t, bool verbose) {
-  if (t.error) return t.spec + "  " + error_line(t.error, target_error_text(t)) + "\n";
+  if (t.error) return printable(t.spec) + "  " + error_line(t.error, target_error_text(t)) + "\n";
   std::string out;
   for (const auto& a : t.addresses) {
     out += verbose ? verbose_block(t, a) : summary_line(t, a);

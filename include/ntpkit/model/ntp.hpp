@@ -14,6 +14,7 @@
 
 #include "ntpkit/export.hpp"
 #include "ntpkit/model/run.hpp"
+#include "ntpkit/proto/keys.hpp"
 #include "ntpkit/proto/ntp_query.hpp"
 #include "ntpkit/proto/refid.hpp"
 
@@ -32,6 +33,8 @@ struct key_use {
   proto::mac_algorithm algorithm = proto::mac_algorithm::md5;
   std::size_t digest_bytes = 0;  ///< digest length we sent
   std::uint8_t version = 4;      ///< NTP version the signed requests carried
+  std::optional<proto::key_file_format> file_format;  ///< the key file's format, when known
+  bool format_guessed = false;   ///< no line of the file decided its format
   friend bool operator==(const key_use&, const key_use&) = default;
 };
 

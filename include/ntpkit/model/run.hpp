@@ -72,6 +72,7 @@ enum class error_cause : std::uint8_t {
   no_authenticated_reply,   ///< auth: replies came, none passed authentication
   signing_failed,           ///< auth: our request could not be signed (`code`)
   interrupted,              ///< interrupted: stopped by a signal
+  bad_target,               ///< usage: the target is not host[:port] (`code`, `origin`)
 };
 
 /// An error: its kind, its cause and the facts that say it. Empty (kind none) on success.
@@ -85,6 +86,7 @@ struct error_info {
   family_choice asked = family_choice::any;  ///< no_address_of_family: the family asked for
   std::uint8_t stratum = 0;            ///< stratum_unsynchronised
   proto::check_results checks;         ///< checks_failed
+  std::string origin;                  ///< bad_target: where it was given ("servers.txt:12")
   explicit operator bool() const noexcept { return kind != error_kind::none; }
   friend bool operator==(const error_info&, const error_info&) = default;
 };

@@ -24,6 +24,9 @@ namespace ntpkit::net {
 /// plus the least time between two requests to one address.
 struct query_options : proto::ntp_query_plan {
   std::chrono::milliseconds interval{2000};
+  /// Where `key` came from, for the hints a timeout gets (model::key_use).
+  std::optional<proto::key_file_format> key_file_format;
+  bool key_format_guessed = false;
 };
 
 /// Queries `server` (see proto::ntp_query). Never throws for network outcomes: every failure

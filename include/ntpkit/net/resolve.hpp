@@ -27,6 +27,10 @@ struct target {
   std::string spec;  ///< the text as given
   std::string host;  ///< name or numeric address, brackets removed
   std::uint16_t port = 123;
+  /// Set for a target that did not parse (a bad line of a server file, kept so that it is
+  /// reported as a failed target): resolve() returns this error without looking anything up.
+  std::error_code invalid;
+  std::string origin;  ///< where it was given: "servers.txt:12", or empty (command line)
 };
 
 /// Errors of the net layer that are not system or resolver errors.
@@ -54,7 +58,8 @@ NTPKIT_API result<target> parse_target(std::string_view spec, std::uint16_t defa
 NTPKIT_API asio::awaitable<result<std::vector<udp::endpoint>>> resolve(const target& t, family f);
 
 /// The typed error a resolution error stands for: the name is unknown, has no address of the
-/// family `f`, or the resolver failed.
+/// family `f`, the resolver failed, or (errc::bad_target, errc::bad_port) the target itself is
+/// invalid (a usage error, model::error_cause::bad_target).
 NTPKIT_API model::error_info resolve_error(std::error_code ec, family f);
 
 }  // namespace ntpkit::net

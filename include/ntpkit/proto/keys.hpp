@@ -90,6 +90,9 @@ struct key_file {
   key_file_format format = key_file_format::ntp_keys;
   /// Why `format` was chosen, e.g. "line 3 has a HEX: prefix" or "given by the caller".
   std::string detection;
+  /// True when no line decided the format and ntp.keys was assumed (see detection above): a
+  /// chrony.keys file with unprefixed keys that look like hex is read wrongly then.
+  bool guessed = false;
   /// The keys in file order; ids are unique.
   std::vector<symmetric_key> keys;
 

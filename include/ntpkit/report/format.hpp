@@ -3,6 +3,7 @@
 // Text forms of NTP values shared by every formatter.
 
 #include <string>
+#include <string_view>
 
 #include "ntpkit/export.hpp"
 #include "ntpkit/proto/packet.hpp"
@@ -10,6 +11,14 @@
 #include "ntpkit/proto/timestamp.hpp"
 
 namespace ntpkit::report {
+
+/// `s` safe to print: every byte that is not printable ASCII (and the backslash) as \xNN, so
+/// that a name or a line from outside cannot drive the terminal it is printed on.
+NTPKIT_API std::string printable(std::string_view s);
+
+/// printable() for a message that may already hold printable() text: the backslash is left as
+/// it is, every other byte that is not printable ASCII becomes \xNN.
+NTPKIT_API std::string terminal_safe(std::string_view s);
 
 /// ntpq's raw form of a timestamp: "0xe5f663a8.761dde48".
 NTPKIT_API std::string ntp_hex(proto::timestamp ts);
