@@ -20,6 +20,11 @@ std::string_view ignore_reason_name(ignore_reason r) noexcept {
     case ignore_reason::mac_length: return "mac_length";
     case ignore_reason::crypto_nak: return "crypto_nak";
     case ignore_reason::over_limit: return "over_limit";
+    case ignore_reason::sequence: return "sequence";
+    case ignore_reason::not_response: return "not_response";
+    case ignore_reason::opcode: return "opcode";
+    case ignore_reason::empty_fragment: return "empty_fragment";
+    case ignore_reason::late: return "late";
   }
   return "unknown";
 }

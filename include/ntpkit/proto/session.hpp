@@ -80,18 +80,24 @@ enum class ignore_reason : std::uint8_t {
   oversized,    ///< longer than any datagram the protocol allows
   malformed,    ///< does not parse
   origin,       ///< NTP: its origin matches no request of ours
-  duplicate,    ///< NTP: a second answer to a request already answered
-  mode,         ///< NTP: not the mode that answers ours
+  duplicate,    ///< a second answer to a request already answered; mode 6: a repeated fragment
+  mode,         ///< not the mode that answers ours (mode 6: not a control message)
   mac,          ///< the MAC does not verify
   mac_missing,  ///< a key was used and the reply has no MAC
   mac_key_id,   ///< the MAC names another key
   mac_length,   ///< the MAC trailer has an impossible length
   crypto_nak,   ///< a crypto-NAK (key id without digest)
   over_limit,   ///< more than the session keeps (broadcast listening)
+  // Mode 6 (RFC 9327): proto/control.hpp, proto/mru.hpp.
+  sequence,        ///< answers another request: its sequence number is not the one asked
+  not_response,    ///< a control message without the response bit (a request)
+  opcode,          ///< a response to another opcode than the one asked
+  empty_fragment,  ///< a fragment with count 0 and the more bit set
+  late,            ///< arrived after the response was complete (or the session was over)
 };
 
 /// Number of ignore_reason values (for tables indexed by them).
-inline constexpr std::size_t ignore_reason_count = 12;
+inline constexpr std::size_t ignore_reason_count = 17;
 
 /// The snake_case name of a reason, as JSON's `ignored` object keys it ("origin", ...).
 NTPKIT_API std::string_view ignore_reason_name(ignore_reason r) noexcept;
