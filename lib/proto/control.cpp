@@ -153,11 +153,13 @@ result<control_mac_status> verify_control_mac(std::span<const std::uint8_t> d,
   // Only padding after the data (at most up to the 8-byte boundary): not signed.
   if (d.size() <= offsets[0]) return control_mac_status::missing;
   const std::size_t full = info(key.algorithm()).digest_size;
+  bool placed = false;  // some trailer of a length the key allows sits at an allowed offset
   for (const std::size_t digest : {full, std::min(full, truncated_digest_size)}) {
     if (d.size() < 4 + digest) continue;
     const std::size_t at = d.size() - 4 - digest;
     if (at != offsets[0] && at != offsets[1]) continue;
-    if (load_be32(d, at) != key.id()) return control_mac_status::key_id;
+    placed = true;
+    if (load_be32(d, at) != key.id()) continue;
     auto expected = compute_mac(key, d.first(at));
     if (!expected) return expected.error();
     // Constant time is not needed here: the digest is public once it is on the wire, and a
@@ -166,6 +168,7 @@ result<control_mac_status> verify_control_mac(std::span<const std::uint8_t> d,
                ? control_mac_status::verified
                : control_mac_status::mismatch;
   }
+  if (placed) return control_mac_status::key_id;
   return control_mac_status::malformed;
 }
 
