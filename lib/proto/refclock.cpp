@@ -237,8 +237,9 @@ result<meinberg_gps_status> decode_meinberg_gps_status(std::string_view text) {
   meinberg_gps_status out;
   out.word = word;
   for (const auto piece : split(text.substr(close + 1), ",")) {
-    if (piece == "<OK>") {
+    if (piece.starts_with("<OK>")) {
       out.ok = true;
+      if (const auto rest = trim(piece.substr(4)); !rest.empty()) out.unknown.emplace_back(rest);
     } else if (const auto bit = bit_of(gps_words, piece); bit != 0) {
       out.flags |= bit;
     } else {
