@@ -284,12 +284,17 @@ result<control_reassembler::progress> control_reassembler::fail(std::error_code 
   return ec;
 }
 
-result<control_reassembler::progress> control_reassembler::feed(const control_fragment& f) {
-  const control_header& h = f.header;
+std::error_code control_reassembler::check(const control_header& h) const noexcept {
   if (h.mode != 6) return errc::not_control_message;
   if (!h.response) return errc::not_response;
   if (h.sequence != sequence_) return errc::wrong_sequence;
   if (h.opcode != opcode_) return errc::wrong_opcode;
+  return {};
+}
+
+result<control_reassembler::progress> control_reassembler::feed(const control_fragment& f) {
+  const control_header& h = f.header;
+  if (const auto stray = check(h)) return stray;
   if (failure_) return failure_;
   if (complete_) return progress::complete;
   if (h.error) {

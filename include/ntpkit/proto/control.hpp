@@ -398,6 +398,11 @@ class NTPKIT_API control_reassembler {
   /// Feeds an already split datagram (after its MAC was checked, say).
   result<progress> feed(const control_fragment& fragment);
 
+  /// The stray error a datagram with header `h` gets from feed() (errc::not_control_message,
+  /// not_response, wrong_sequence, wrong_opcode), or an empty code when it answers the request
+  /// being collected. Lets a caller check a MAC only on datagrams that are for it.
+  std::error_code check(const control_header& h) const noexcept;
+
   /// True once the response is complete.
   bool complete() const noexcept { return complete_; }
   /// The fatal error that ended the collection, or an empty code.
