@@ -354,16 +354,15 @@ TEST_CASE("a two-fragment READVAR answer is joined by offset, whichever comes fi
   }
 }
 
-TEST_CASE("the 30 fragments of an MRU answer reassemble in any order to the same data") {
-  // mrulist: datagrams 20..49 answer READ_MRU seq 3 (30 fragments, counts 466..468, the
-  // last one 355 bytes at offset 13569).
+TEST_CASE("the 32 fragments of an MRU answer reassemble in any order to the same data") {
+  // mru-walk: datagrams 36..67 answer READ_MRU seq 3 (32 fragments of 466..468 bytes).
   std::vector<bytes> frags;
-  for (std::size_t i = 20; i < 50; ++i) frags.push_back(of(cap::mrulist[i]));
+  for (std::size_t i = 36; i < 68; ++i) frags.push_back(of(cap::mru_walk[i]));
   control_reassembler in_order(3, control_opcode::read_mru);
   for (const auto& f : frags) REQUIRE(in_order.feed(f));
   REQUIRE(in_order.complete());
   const auto expected = in_order.response().data;
-  CHECK(expected.size() == 13569 + 355);
+  CHECK(expected.size() == 14579);
 
   const std::uint64_t seed = std::random_device{}();
   CAPTURE(seed);
@@ -380,7 +379,7 @@ TEST_CASE("the 30 fragments of an MRU answer reassemble in any order to the same
     for (const auto& f : order) REQUIRE(r.feed(f));
     REQUIRE(r.complete());
     CHECK(r.response().data == expected);
-    CHECK(r.response().fragments == 30);
+    CHECK(r.response().fragments == 32);
   }
 }
 
