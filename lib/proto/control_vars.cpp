@@ -190,7 +190,9 @@ result<std::string> build_variable_request(std::span<const std::string> names) {
 
 std::vector<std::string> split_variable_request(std::string_view data) {
   std::vector<std::string> out;
-  for (auto& [name, value] : parse_variables(data)) out.push_back(std::move(name));
+  for (auto& [name, value] : parse_variables(data)) {
+    if (!name.empty()) out.push_back(std::move(name));
+  }
   return out;
 }
 

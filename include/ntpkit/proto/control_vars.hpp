@@ -13,8 +13,9 @@
 // keeps the raw text of every value; typed readings are separate and fail cleanly.
 //
 // Tokenizing rules: outside double quotes, ',' CR and LF end an item; empty items are skipped;
-// in an item, the first '=' outside quotes separates the name from the value; space and tab
-// around names and values are trimmed (inside quotes nothing is). A quote that is never closed
+// in an item, the first '=' outside quotes separates the name from the value (the name may then
+// be empty, "=value", which ntpd never writes but is kept); space and tab around names and
+// values are trimmed (inside quotes nothing is). A quote that is never closed
 // runs to the end of the data (the item is kept; text() then fails). Order and duplicates are
 // kept as received: ntpd answers in its own order, not the order asked.
 
@@ -93,7 +94,7 @@ NTPKIT_API std::string format_variables(const variable_list& list);
 NTPKIT_API result<std::string> build_variable_request(std::span<const std::string> names);
 
 /// The names of a READVAR request's data: the inverse of build_variable_request (also accepts
-/// ", " and CR/LF separators, and takes the name of `name=value` items).
+/// ", " and CR/LF separators, takes the name of `name=value` items, skips empty names).
 NTPKIT_API std::vector<std::string> split_variable_request(std::string_view data);
 
 /// Splits `names` into the fewest runs, in order, whose request data each fits in
