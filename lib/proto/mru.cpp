@@ -80,7 +80,9 @@ bool later(timestamp a, timestamp b) noexcept { return (a - b).bits() > 0; }
 mru_response parse_mru_response(const variable_list& list) {
   mru_response out;
   std::map<std::uint32_t, row> rows;
-  for (const auto& [name, value] : list) {
+  for (const auto& item : list) {
+    const std::string& name = item.first;
+    const variable_value& value = item.second;
     std::string_view tag;
     std::uint32_t index = 0;
     const auto ts = [&value] {
