@@ -23,34 +23,56 @@ constexpr std::uint8_t opcode_mask = 0x1f;
 
 std::string_view to_string(control_opcode op) noexcept {
   switch (op) {
-    case control_opcode::unspecified: return "UNSPEC";
-    case control_opcode::read_status: return "READSTAT";
-    case control_opcode::read_variables: return "READVAR";
-    case control_opcode::write_variables: return "WRITEVAR";
-    case control_opcode::read_clock: return "READCLOCK";
-    case control_opcode::write_clock: return "WRITECLOCK";
-    case control_opcode::set_trap: return "SETTRAP";
-    case control_opcode::async_message: return "ASYNCMSG";
-    case control_opcode::configure: return "CONFIGURE";
-    case control_opcode::save_config: return "SAVECONFIG";
-    case control_opcode::read_mru: return "READ_MRU";
-    case control_opcode::read_ordlist: return "READ_ORDLIST_A";
-    case control_opcode::request_nonce: return "REQ_NONCE";
-    case control_opcode::unset_trap: return "UNSETTRAP";
+    case control_opcode::unspecified:
+      return "UNSPEC";
+    case control_opcode::read_status:
+      return "READSTAT";
+    case control_opcode::read_variables:
+      return "READVAR";
+    case control_opcode::write_variables:
+      return "WRITEVAR";
+    case control_opcode::read_clock:
+      return "READCLOCK";
+    case control_opcode::write_clock:
+      return "WRITECLOCK";
+    case control_opcode::set_trap:
+      return "SETTRAP";
+    case control_opcode::async_message:
+      return "ASYNCMSG";
+    case control_opcode::configure:
+      return "CONFIGURE";
+    case control_opcode::save_config:
+      return "SAVECONFIG";
+    case control_opcode::read_mru:
+      return "READ_MRU";
+    case control_opcode::read_ordlist:
+      return "READ_ORDLIST_A";
+    case control_opcode::request_nonce:
+      return "REQ_NONCE";
+    case control_opcode::unset_trap:
+      return "UNSETTRAP";
   }
   return "UNKNOWN";
 }
 
 std::string_view to_string(control_error e) noexcept {
   switch (e) {
-    case control_error::unspecified: return "unspecified";
-    case control_error::permission: return "permission denied or authentication failure";
-    case control_error::bad_format: return "bad format";
-    case control_error::unknown_opcode: return "unknown opcode";
-    case control_error::unknown_association: return "unknown association";
-    case control_error::unknown_variable: return "unknown variable";
-    case control_error::bad_value: return "bad value";
-    case control_error::prohibited: return "administratively prohibited";
+    case control_error::unspecified:
+      return "unspecified";
+    case control_error::permission:
+      return "permission denied or authentication failure";
+    case control_error::bad_format:
+      return "bad format";
+    case control_error::unknown_opcode:
+      return "unknown opcode";
+    case control_error::unknown_association:
+      return "unknown association";
+    case control_error::unknown_variable:
+      return "unknown variable";
+    case control_error::bad_value:
+      return "bad value";
+    case control_error::prohibited:
+      return "administratively prohibited";
   }
   return "unknown error code";
 }
@@ -135,11 +157,16 @@ std::array<std::size_t, 2> control_mac_offsets(std::uint16_t count) noexcept {
 
 std::string_view to_string(control_mac_status s) noexcept {
   switch (s) {
-    case control_mac_status::verified: return "verified";
-    case control_mac_status::missing: return "missing";
-    case control_mac_status::key_id: return "key_id";
-    case control_mac_status::mismatch: return "mismatch";
-    case control_mac_status::malformed: return "malformed";
+    case control_mac_status::verified:
+      return "verified";
+    case control_mac_status::missing:
+      return "missing";
+    case control_mac_status::key_id:
+      return "key_id";
+    case control_mac_status::mismatch:
+      return "mismatch";
+    case control_mac_status::malformed:
+      return "malformed";
   }
   return "unknown";
 }
@@ -184,9 +211,10 @@ std::string to_string(clock_source s) {
 
 std::string_view to_string(system_event e) noexcept {
   static constexpr std::string_view names[] = {
-      "unspecified", "freq_not_set",  "freq_set",   "spike_detect", "freq_mode", "clock_sync",
-      "restart",     "panic_stop",    "no_sys_peer", "leap_armed",  "leap_disarmed",
-      "leap_event",  "clock_step",    "kern",        "TAI",         "stale_leapsecond_values"};
+      "unspecified", "freq_not_set", "freq_set",      "spike_detect",
+      "freq_mode",   "clock_sync",   "restart",       "panic_stop",
+      "no_sys_peer", "leap_armed",   "leap_disarmed", "leap_event",
+      "clock_step",  "kern",         "TAI",           "stale_leapsecond_values"};
   return names[static_cast<std::size_t>(e) & 15];
 }
 
@@ -196,10 +224,9 @@ system_status decode_system_status(std::uint16_t w) noexcept {
 }
 
 std::uint16_t encode_system_status(const system_status& s) noexcept {
-  return static_cast<std::uint16_t>((static_cast<unsigned>(s.leap) & 3) << 14 |
-                                    (static_cast<unsigned>(s.source) & 0x3f) << 8 |
-                                    (s.event_count & 15u) << 4 |
-                                    (static_cast<unsigned>(s.last_event) & 15));
+  return static_cast<std::uint16_t>(
+      (static_cast<unsigned>(s.leap) & 3) << 14 | (static_cast<unsigned>(s.source) & 0x3f) << 8 |
+      (s.event_count & 15u) << 4 | (static_cast<unsigned>(s.last_event) & 15));
 }
 
 std::string_view to_string(peer_selection s) noexcept {
@@ -212,9 +239,10 @@ char tally_code(peer_selection s) noexcept { return " x.-+#*o"[static_cast<std::
 
 std::string_view to_string(peer_event e) noexcept {
   static constexpr std::string_view names[] = {
-      "unspecified",   "mobilize",   "demobilize",  "unreachable", "reachable",      "restart",
-      "no_reply",      "rate_exceeded", "access_denied", "leap_armed", "sys_peer",
-      "clock_event",   "bad_auth",   "popcorn",     "interleave_mode", "interleave_error"};
+      "unspecified",   "mobilize",   "demobilize",      "unreachable",
+      "reachable",     "restart",    "no_reply",        "rate_exceeded",
+      "access_denied", "leap_armed", "sys_peer",        "clock_event",
+      "bad_auth",      "popcorn",    "interleave_mode", "interleave_error"};
   return names[static_cast<std::size_t>(e) & 15];
 }
 
@@ -240,8 +268,8 @@ std::uint16_t encode_peer_status(const peer_status& s) noexcept {
 }
 
 std::string to_string(clock_state s) {
-  static constexpr std::string_view names[] = {"clk_unspec",     "clk_no_reply", "clk_bad_format",
-                                               "clk_fault",      "clk_bad_signal", "clk_bad_date",
+  static constexpr std::string_view names[] = {"clk_unspec",  "clk_no_reply",   "clk_bad_format",
+                                               "clk_fault",   "clk_bad_signal", "clk_bad_date",
                                                "clk_bad_time"};
   const auto i = static_cast<std::size_t>(s);
   return i < std::size(names) ? std::string(names[i]) : "clk_" + std::to_string(i);
@@ -324,8 +352,8 @@ result<control_reassembler::progress> control_reassembler::place(const control_f
   auto next = fragments_.lower_bound(begin);
   if (next != fragments_.end() && next->first == begin) {
     const piece& same = next->second;
-    if (same.more == h.more && std::equal(same.bytes.begin(), same.bytes.end(), f.data.begin(),
-                                          f.data.end())) {
+    if (same.more == h.more &&
+        std::equal(same.bytes.begin(), same.bytes.end(), f.data.begin(), f.data.end())) {
       ++response_.duplicates;
       return progress::need_more;
     }

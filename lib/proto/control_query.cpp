@@ -28,13 +28,20 @@ bool ends_with_separator(const std::vector<std::uint8_t>& d) noexcept {
 
 std::string_view to_string(control_outcome o) noexcept {
   switch (o) {
-    case control_outcome::response: return "response";
-    case control_outcome::server_error: return "server_error";
-    case control_outcome::timeout: return "timeout";
-    case control_outcome::incomplete: return "incomplete";
-    case control_outcome::bad_response: return "bad_response";
-    case control_outcome::transport_error: return "transport_error";
-    case control_outcome::bad_request: return "bad_request";
+    case control_outcome::response:
+      return "response";
+    case control_outcome::server_error:
+      return "server_error";
+    case control_outcome::timeout:
+      return "timeout";
+    case control_outcome::incomplete:
+      return "incomplete";
+    case control_outcome::bad_response:
+      return "bad_response";
+    case control_outcome::transport_error:
+      return "transport_error";
+    case control_outcome::bad_request:
+      return "bad_request";
   }
   return "unknown";
 }
@@ -71,7 +78,8 @@ void control_query::finish(control_outcome o, std::error_code ec) {
 
 session_action control_query::next(steady_time now) {
   switch (state_) {
-    case state::done: return finished{};
+    case state::done:
+      return finished{};
     case state::to_send:
       // A fresh reassembler per send: fragments of an earlier try carry another sequence.
       reassembler_.emplace(sequence_, options_.opcode, options_.limits);
@@ -134,7 +142,8 @@ bool control_query::mac_acceptable(std::span<const std::uint8_t> bytes) {
     return false;
   }
   switch (*status) {
-    case control_mac_status::verified: return true;
+    case control_mac_status::verified:
+      return true;
     case control_mac_status::missing:
       if (options_.require_reply_mac) {
         ignore(ignore_reason::mac_missing);
@@ -142,9 +151,15 @@ bool control_query::mac_acceptable(std::span<const std::uint8_t> bytes) {
       }
       unsigned_accepted_ = true;
       return true;
-    case control_mac_status::key_id: ignore(ignore_reason::mac_key_id); return false;
-    case control_mac_status::mismatch: ignore(ignore_reason::mac); return false;
-    case control_mac_status::malformed: ignore(ignore_reason::mac_length); return false;
+    case control_mac_status::key_id:
+      ignore(ignore_reason::mac_key_id);
+      return false;
+    case control_mac_status::mismatch:
+      ignore(ignore_reason::mac);
+      return false;
+    case control_mac_status::malformed:
+      ignore(ignore_reason::mac_length);
+      return false;
   }
   return false;
 }

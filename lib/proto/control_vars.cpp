@@ -152,8 +152,7 @@ variable_list parse_variables(std::string_view text) {
 }
 
 variable_list parse_variables(std::span<const std::uint8_t> data) {
-  return parse_variables(
-      std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+  return parse_variables(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
 }
 
 const variable_value* find_variable(const variable_list& list, std::string_view name) noexcept {

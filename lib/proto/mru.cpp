@@ -34,8 +34,10 @@ bool read_row(const row& fields, mru_entry& e) {
     const variable_value v(raw, true);
     bool ok = true;
     const auto take = [&ok](auto r, auto& field) {
-      if (r) field = static_cast<std::decay_t<decltype(field)>>(*r);
-      else ok = false;
+      if (r)
+        field = static_cast<std::decay_t<decltype(field)>>(*r);
+      else
+        ok = false;
     };
     if (tag == "addr") {
       auto t = v.text();
@@ -107,8 +109,10 @@ mru_response parse_mru_response(const variable_list& list) {
   }
   for (const auto& [index, fields] : rows) {
     mru_entry e;
-    if (read_row(fields, e)) out.entries.push_back(std::move(e));
-    else ++out.malformed_rows;
+    if (read_row(fields, e))
+      out.entries.push_back(std::move(e));
+    else
+      ++out.malformed_rows;
   }
   return out;
 }
@@ -153,14 +157,22 @@ std::string build_mru_request(std::string_view nonce, mru_size size,
 
 std::string_view to_string(mru_outcome o) noexcept {
   switch (o) {
-    case mru_outcome::complete: return "complete";
-    case mru_outcome::row_limit: return "row_limit";
-    case mru_outcome::time_limit: return "time_limit";
-    case mru_outcome::restart_limit: return "restart_limit";
-    case mru_outcome::timeout: return "timeout";
-    case mru_outcome::server_error: return "server_error";
-    case mru_outcome::bad_response: return "bad_response";
-    case mru_outcome::transport_error: return "transport_error";
+    case mru_outcome::complete:
+      return "complete";
+    case mru_outcome::row_limit:
+      return "row_limit";
+    case mru_outcome::time_limit:
+      return "time_limit";
+    case mru_outcome::restart_limit:
+      return "restart_limit";
+    case mru_outcome::timeout:
+      return "timeout";
+    case mru_outcome::server_error:
+      return "server_error";
+    case mru_outcome::bad_response:
+      return "bad_response";
+    case mru_outcome::transport_error:
+      return "transport_error";
   }
   return "unknown";
 }
@@ -251,8 +263,8 @@ void mru_walk::finish(mru_outcome o, std::error_code ec) {
   result_.error = ec;
   result_.entries.clear();
   for (auto& [addr, e] : merged_) result_.entries.push_back(e);
-  const timestamp pivot = result_.now.value_or(
-      result_.entries.empty() ? timestamp{} : result_.entries.front().last);
+  const timestamp pivot =
+      result_.now.value_or(result_.entries.empty() ? timestamp{} : result_.entries.front().last);
   std::sort(result_.entries.begin(), result_.entries.end(), [&](const auto& a, const auto& b) {
     const auto da = (a.last - pivot).bits(), db = (b.last - pivot).bits();
     return da != db ? da < db : a.address < b.address;
@@ -269,10 +281,13 @@ void mru_walk::handle(const control_query_result& r, steady_time now) {
     case control_outcome::server_error:
       return step_ == step::nonce ? handle_nonce(r, now) : handle_read(r, now);
     case control_outcome::timeout:
-    case control_outcome::incomplete: return handle_failure(now);
+    case control_outcome::incomplete:
+      return handle_failure(now);
     case control_outcome::bad_response:
-    case control_outcome::bad_request: return finish(mru_outcome::bad_response, r.error);
-    case control_outcome::transport_error: return finish(mru_outcome::transport_error, r.error);
+    case control_outcome::bad_request:
+      return finish(mru_outcome::bad_response, r.error);
+    case control_outcome::transport_error:
+      return finish(mru_outcome::transport_error, r.error);
   }
 }
 
@@ -344,7 +359,8 @@ void mru_walk::handle_read(const control_query_result& r, steady_time now) {
   if (size_.by_fragments) {
     size_.count = std::min(max_frags, size_.count + 1);
   } else {
-    size_.count = std::min({max_limit, row_limit_, std::max(size_.count + 1, size_.count * 33 / 32)});
+    size_.count =
+        std::min({max_limit, row_limit_, std::max(size_.count + 1, size_.count * 33 / 32)});
   }
   start_read(now);
 }

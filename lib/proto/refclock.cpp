@@ -85,8 +85,8 @@ bool read_duration(std::string_view s, std::uint64_t& seconds) noexcept {
   std::uint64_t h = 0, m = 0, sec = 0;
   if (c1 == std::string_view::npos || c2 == std::string_view::npos ||
       !read_decimal(s.substr(0, c1), h) || !read_decimal(s.substr(c1 + 1, c2 - c1 - 1), m) ||
-      !read_decimal(s.substr(c2 + 1), sec) || days > 1'000'000'000 || h > 1'000'000'000 ||
-      m > 59 || sec > 59) {
+      !read_decimal(s.substr(c2 + 1), sec) || days > 1'000'000'000 || h > 1'000'000'000 || m > 59 ||
+      sec > 59) {
     return false;
   }
   seconds = ((days * 24 + h) * 60 + m) * 60 + sec;
@@ -138,19 +138,32 @@ refclock_generic decode_refclock_generic(const variable_list& list) {
         ok = false;
       }
     };
-    if (n == "name") take(v.text(), g.name);
-    else if (n == "type") take(v.unsigned_integer(), g.type);
-    else if (n == "timecode") take(v.text(), g.timecode);
-    else if (n == "poll") take(v.unsigned_integer(), g.poll);
-    else if (n == "noreply") take(v.unsigned_integer(), g.noreply);
-    else if (n == "badformat") take(v.unsigned_integer(), g.badformat);
-    else if (n == "baddata") take(v.unsigned_integer(), g.baddata);
-    else if (n == "fudgetime1") take(v.number(), g.fudgetime1_ms);
-    else if (n == "fudgetime2") take(v.number(), g.fudgetime2_ms);
-    else if (n == "stratum") take(v.integer(), g.stratum);
-    else if (n == "refid") take(v.text(), g.refid);
-    else if (n == "flags") take(v.unsigned_integer(), g.flags);
-    else if (n == "device") take(v.text(), g.device);
+    if (n == "name")
+      take(v.text(), g.name);
+    else if (n == "type")
+      take(v.unsigned_integer(), g.type);
+    else if (n == "timecode")
+      take(v.text(), g.timecode);
+    else if (n == "poll")
+      take(v.unsigned_integer(), g.poll);
+    else if (n == "noreply")
+      take(v.unsigned_integer(), g.noreply);
+    else if (n == "badformat")
+      take(v.unsigned_integer(), g.badformat);
+    else if (n == "baddata")
+      take(v.unsigned_integer(), g.baddata);
+    else if (n == "fudgetime1")
+      take(v.number(), g.fudgetime1_ms);
+    else if (n == "fudgetime2")
+      take(v.number(), g.fudgetime2_ms);
+    else if (n == "stratum")
+      take(v.integer(), g.stratum);
+    else if (n == "refid")
+      take(v.text(), g.refid);
+    else if (n == "flags")
+      take(v.unsigned_integer(), g.flags);
+    else if (n == "device")
+      take(v.text(), g.device);
     if (!ok) g.malformed.push_back(n);
   }
   return g;
@@ -185,14 +198,18 @@ result<parse_status> decode_parse_status(std::string_view text) {
     flags_text = text.substr(0, open);
     for (const auto word : split(text.substr(open + 1, close - open - 1), ";")) {
       const auto bit = bit_of(capability_words, word);
-      if (bit != 0) out.capabilities |= bit;
-      else out.unknown.emplace_back(word);
+      if (bit != 0)
+        out.capabilities |= bit;
+      else
+        out.unknown.emplace_back(word);
     }
   }
   for (const auto word : split(flags_text, ";")) {
     const auto bit = bit_of(flag_words, word);
-    if (bit != 0) out.flags |= bit;
-    else out.unknown.emplace_back(word);
+    if (bit != 0)
+      out.flags |= bit;
+    else
+      out.unknown.emplace_back(word);
   }
   return out;
 }

@@ -83,8 +83,8 @@ void check_complete(const control_reassembler& r, const std::vector<accepted>& t
   for (const auto& a : taken) {
     const auto f = parse_control_fragment(a.datagram);
     NTPKIT_FUZZ_CHECK(a.header.offset + f->data.size() <= resp.data.size());
-    NTPKIT_FUZZ_CHECK(std::equal(f->data.begin(), f->data.end(),
-                                 resp.data.begin() + a.header.offset));
+    NTPKIT_FUZZ_CHECK(
+        std::equal(f->data.begin(), f->data.end(), resp.data.begin() + a.header.offset));
   }
   control_reassembler reversed(sequence, op);
   for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
@@ -147,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.complete()) {
     NTPKIT_FUZZ_CHECK(q.done());
     NTPKIT_FUZZ_CHECK(q.result().outcome == (r.response().error ? control_outcome::server_error
-                                                                 : control_outcome::response));
+                                                                : control_outcome::response));
     NTPKIT_FUZZ_CHECK(q.result().response.data == r.response().data);
   } else if (r.failure()) {
     NTPKIT_FUZZ_CHECK(q.done() && q.result().outcome == control_outcome::bad_response);

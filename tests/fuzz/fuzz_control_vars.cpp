@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -28,8 +28,8 @@ namespace {
 using namespace ntpkit::proto;
 
 bool blank_at_ends(std::string_view s) {
-  return !s.empty() && (s.front() == ' ' || s.front() == '\t' || s.back() == ' ' ||
-                        s.back() == '\t');
+  return !s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.back() == ' ' || s.back() == '\t');
 }
 
 void check_value(const variable_value& v) {
@@ -48,12 +48,10 @@ void check_value(const variable_value& v) {
   if (const auto t = v.ntp_timestamp()) {
     const auto text = format_ntp_timestamp(*t);
     NTPKIT_FUZZ_CHECK(variable_value(text, true).ntp_timestamp()->bits() == t->bits());
-    const bool canonical = v.raw().size() == 19 && std::all_of(v.raw().begin() + 2, v.raw().end(),
-                                                               [](char c) {
-                                                                 return c == '.' ||
-                                                                        (c >= '0' && c <= '9') ||
-                                                                        (c >= 'a' && c <= 'f');
-                                                               });
+    const bool canonical =
+        v.raw().size() == 19 && std::all_of(v.raw().begin() + 2, v.raw().end(), [](char c) {
+          return c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        });
     if (canonical && v.raw()[1] == 'x') NTPKIT_FUZZ_CHECK(text == v.raw());
   }
   if (const auto t = v.text()) {

@@ -27,8 +27,8 @@ using namespace ntpkit::proto;
 using namespace std::chrono_literals;
 using bytes = std::vector<std::uint8_t>;
 
-bytes fragment(std::uint16_t sequence, control_opcode op, std::size_t offset,
-               std::string_view data, bool more) {
+bytes fragment(std::uint16_t sequence, control_opcode op, std::size_t offset, std::string_view data,
+               bool more) {
   control_header h;
   h.response = true;
   h.more = more;

@@ -32,10 +32,12 @@ std::string duration_text(std::uint64_t s) {
   if (days != 0) {
     std::snprintf(buf, sizeof buf, "%llud+%02llu:%02llu:%02llu",
                   static_cast<unsigned long long>(days), static_cast<unsigned long long>(s / 3600),
-                  static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+                  static_cast<unsigned long long>(s / 60 % 60),
+                  static_cast<unsigned long long>(s % 60));
   } else {
-    std::snprintf(buf, sizeof buf, "%02llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
-                  static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+    std::snprintf(
+        buf, sizeof buf, "%02llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
+        static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
   }
   return buf;
 }
@@ -58,8 +60,9 @@ void check_status(std::string_view text) {
   }
   std::string out;
   for (std::uint32_t bit = 1; bit != 0; bit <<= 1) {
-    if (s->flags & bit) out += std::string(out.empty() ? "" : "; ") +
-                               std::string(to_string(static_cast<parse_flag>(bit)));
+    if (s->flags & bit)
+      out += std::string(out.empty() ? "" : "; ") +
+             std::string(to_string(static_cast<parse_flag>(bit)));
   }
   // Unknown words may come from either part; put them all among the flags, where a word
   // cannot hold ';' and parentheses (they were split on those).
@@ -71,8 +74,9 @@ void check_status(std::string_view text) {
   }
   std::string caps;
   for (std::uint32_t bit = 1; bit != 0; bit <<= 1) {
-    if (s->capabilities & bit) caps += std::string(caps.empty() ? "" : "; ") +
-                                       std::string(to_string(static_cast<parse_capability>(bit)));
+    if (s->capabilities & bit)
+      caps += std::string(caps.empty() ? "" : "; ") +
+              std::string(to_string(static_cast<parse_capability>(bit)));
   }
   if (!caps.empty()) out += std::string(out.empty() ? "(" : "; (") + caps + ")";
   const auto again = decode_parse_status(out);

@@ -80,8 +80,6 @@ bytes fragment(std::uint16_t sequence, control_opcode op, std::uint16_t offset,
   return out;
 }
 
-std::string text_of(const bytes& d) { return {d.begin(), d.end()}; }
-
 }  // namespace
 
 TEST_CASE("a READSTAT exchange replays ntpq's request and gives the association list") {
@@ -103,9 +101,9 @@ TEST_CASE("a two-fragment peer READVAR: out of order, repeated, and a stray from
   script s(o);
   CHECK(s.expect_send() == of(cap::rv_up[2]));
   s.now += 10ms;
-  s.deliver(of(cap::rv_up[4]));        // the last fragment first
-  s.deliver(of(cap::rv_up[4]));        // again
-  s.deliver(of(cap::rv_up[3]), false); // from another address: not taken
+  s.deliver(of(cap::rv_up[4]));          // the last fragment first
+  s.deliver(of(cap::rv_up[4]));          // again
+  s.deliver(of(cap::rv_up[3]), false);   // from another address: not taken
   CHECK(s.expect_wait() == s.now + 3s);  // fragment_timeout after an accepted fragment
   s.deliver(of(cap::rv_up[3]));
   s.expect_finished();
@@ -195,8 +193,8 @@ TEST_CASE("UNKNOWNVAR to a name list, asked name by name: ntpq's authinfo exchan
   CHECK(r.outcome == control_outcome::response);
   CHECK(r.requests_sent == 16);
   REQUIRE(r.refused.size() == 2);
-  CHECK(r.refused[0] == std::pair<std::string, control_error>{"authkuncached",
-                                                                control_error::unknown_variable});
+  CHECK(r.refused[0] ==
+        std::pair<std::string, control_error>{"authkuncached", control_error::unknown_variable});
   CHECK(r.refused[1].first == "authkexpired");
   // ntpq printed: time since reset 00:01:10, stored keys 3, free keys 15, key lookups 0.
   const auto vars = parse_variables(r.response.data);
@@ -299,13 +297,13 @@ TEST_CASE("an unsigned answer to a signed request: accepted and reported, or ref
 TEST_CASE("strays are counted by reason and change nothing") {
   script s(ntpq_like(control_opcode::read_variables));
   const auto request = s.expect_send();
-  s.deliver(request);                                            // our own request echoed
-  s.deliver(fragment(1, control_opcode::read_clock, 0, "x", false));  // another opcode
+  s.deliver(request);                                                   // our own request echoed
+  s.deliver(fragment(1, control_opcode::read_clock, 0, "x", false));    // another opcode
   s.deliver(fragment(1, control_opcode::read_variables, 0, "", true));  // empty, more
-  s.deliver(bytes{0x23, 0, 0});                                  // not mode 6, short
+  s.deliver(bytes{0x23, 0, 0});                                         // not mode 6, short
   auto ntp = bytes(48, 0);
   ntp[0] = 0x24;
-  s.deliver(ntp);                                                // NTPv4 mode 4
+  s.deliver(ntp);  // NTPv4 mode 4
   s.q.on_datagram(of(cap::rv[1]), {.truncated = true, .at = s.now});
   const auto& r = s.q.result();
   CHECK(r.ignored_for(ignore_reason::not_response) == 1);

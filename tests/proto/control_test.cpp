@@ -172,9 +172,9 @@ TEST_CASE("signed requests are ntpq's byte for byte for MD5, SHA1 and AES-CMAC k
   r.sequence = 1;
   const std::string data = "addr_restrictions";
   r.data.assign(data.begin(), data.end());
-  for (const auto& [id, captured] : {std::pair{1u, cap::reslist_md5[0]},
-                                     std::pair{2u, cap::reslist_sha1[0]},
-                                     std::pair{3u, cap::reslist_cmac[0]}}) {
+  for (const auto& [id, captured] :
+       {std::pair{1u, cap::reslist_md5[0]}, std::pair{2u, cap::reslist_sha1[0]},
+        std::pair{3u, cap::reslist_cmac[0]}}) {
     CAPTURE(id);
     const auto key = capture_key(id);
     CHECK(*encode_control_request(r, &key) == of(captured));
@@ -204,8 +204,8 @@ TEST_CASE("request data over 468 bytes is refused") {
 
 TEST_CASE("ntpd's signed data fragments verify, the MAC at the next multiple of 8") {
   const auto key = capture_key(1);
-  for (const auto& d : {cap::reslist_md5[1], cap::reslist_md5[2], cap::ifstats_md5[1],
-                        cap::ifstats_md5[2]}) {
+  for (const auto& d :
+       {cap::reslist_md5[1], cap::reslist_md5[2], cap::ifstats_md5[1], cap::ifstats_md5[2]}) {
     CHECK(*verify_control_mac(of(d), key) == control_mac_status::verified);
   }
   CHECK(control_mac_offsets(203) == std::array<std::size_t, 2>{216, 216});
@@ -252,20 +252,19 @@ TEST_CASE("system status words decode as NTPsec's statustoa names them") {
   CHECK(to_string(s.last_event) == "no_sys_peer");
   CHECK(encode_system_status(s) == 0x0028);
   // statustoa(TYPE_SYS, src << 8) for src = 0..11, and each event code.
-  const char* sources[] = {"sync_unspec", "sync_pps",   "sync_lf_radio",   "sync_hf_radio",
-                           "sync_uhf_radio", "sync_local", "sync_ntp",     "sync_other",
-                           "sync_wristwatch", "sync_telephone", "sync_10", "sync_11"};
+  const char* sources[] = {"sync_unspec",     "sync_pps",       "sync_lf_radio", "sync_hf_radio",
+                           "sync_uhf_radio",  "sync_local",     "sync_ntp",      "sync_other",
+                           "sync_wristwatch", "sync_telephone", "sync_10",       "sync_11"};
   for (unsigned i = 0; i < 12; ++i) {
-    CHECK(to_string(decode_system_status(static_cast<std::uint16_t>(i << 8)).source) ==
-          sources[i]);
+    CHECK(to_string(decode_system_status(static_cast<std::uint16_t>(i << 8)).source) == sources[i]);
   }
-  const char* events[] = {"unspecified", "freq_not_set", "freq_set",    "spike_detect",
-                          "freq_mode",   "clock_sync",   "restart",     "panic_stop",
-                          "no_sys_peer", "leap_armed",   "leap_disarmed", "leap_event",
-                          "clock_step",  "kern",         "TAI",         "stale_leapsecond_values"};
+  const char* events[] = {
+      "unspecified", "freq_not_set", "freq_set",      "spike_detect",
+      "freq_mode",   "clock_sync",   "restart",       "panic_stop",
+      "no_sys_peer", "leap_armed",   "leap_disarmed", "leap_event",
+      "clock_step",  "kern",         "TAI",           "stale_leapsecond_values"};
   for (unsigned i = 0; i < 16; ++i) {
-    CHECK(to_string(decode_system_status(static_cast<std::uint16_t>(i)).last_event) ==
-          events[i]);
+    CHECK(to_string(decode_system_status(static_cast<std::uint16_t>(i)).last_event) == events[i]);
   }
   CHECK(decode_system_status(0xc000).leap == leap_indicator::unsynchronised);
   CHECK(decode_system_status(0x4000).leap == leap_indicator::add_second);
@@ -290,7 +289,8 @@ TEST_CASE("peer status words decode to what ntpq printed for the four associatio
   CHECK(to_string(parse.selection) == "falsetick");
   CHECK(parse.event_count == 2);
   CHECK(to_string(parse.last_event) == "sys_peer");
-  for (const std::uint16_t w : {0xb114, 0x9114, 0x912a, 0xffff, 0x0000, 0x0800}) {
+  for (const std::uint16_t w :
+       std::initializer_list<std::uint16_t>{0xb114, 0x9114, 0x912a, 0xffff, 0x0000, 0x0800}) {
     CHECK(encode_peer_status(decode_peer_status(w)) == w);
   }
   // statustoa(TYPE_PEER, sel << 8) names and the tally codes of `ntpq -p`.
@@ -314,8 +314,9 @@ TEST_CASE("a clock status word is the last event and the current state, not an e
   CHECK(decode_clock_status(0x0020) == clock_status{clock_state::nominal, clock_state::bad_format});
   CHECK(encode_clock_status({clock_state::bad_date, clock_state::no_reply}) == 0x0015);
   // statustoa(TYPE_CLOCK, n) for n = 0..8.
-  const char* names[] = {"clk_unspec", "clk_no_reply", "clk_bad_format", "clk_fault",
-                         "clk_bad_signal", "clk_bad_date", "clk_bad_time", "clk_7", "clk_8"};
+  const char* names[] = {"clk_unspec",   "clk_no_reply",   "clk_bad_format",
+                         "clk_fault",    "clk_bad_signal", "clk_bad_date",
+                         "clk_bad_time", "clk_7",          "clk_8"};
   for (unsigned i = 0; i < 9; ++i) CHECK(to_string(static_cast<clock_state>(i)) == names[i]);
 }
 
@@ -426,8 +427,8 @@ TEST_CASE("datagrams for another request are stray and change nothing") {
   request[1] &= 0x7f;
   CHECK(r.feed(request).error() == errc::not_response);
   CHECK(r.feed(fragment(7, read_variables, 10, "", true)).error() == errc::empty_fragment);
-  for (auto e : {errc::wrong_sequence, errc::wrong_opcode, errc::not_response,
-                 errc::empty_fragment, errc::not_control_message}) {
+  for (auto e : {errc::wrong_sequence, errc::wrong_opcode, errc::not_response, errc::empty_fragment,
+                 errc::not_control_message}) {
     CHECK(is_stray_control_error(e));
   }
   CHECK(r.fragment_count() == 0);
@@ -489,15 +490,13 @@ TEST_CASE("data past the last fragment's end, or a second last fragment, is a co
   using enum control_opcode;
   control_reassembler after(1, read_variables);
   REQUIRE(after.feed(fragment(1, read_variables, 4, "ef", false)));
-  CHECK(after.feed(fragment(1, read_variables, 8, "ij", true)).error() ==
-        errc::fragment_conflict);
+  CHECK(after.feed(fragment(1, read_variables, 8, "ij", true)).error() == errc::fragment_conflict);
   control_reassembler two(1, read_variables);
   REQUIRE(two.feed(fragment(1, read_variables, 4, "ef", false)));
   CHECK(two.feed(fragment(1, read_variables, 8, "ij", false)).error() == errc::fragment_conflict);
   control_reassembler early(1, read_variables);
   REQUIRE(early.feed(fragment(1, read_variables, 8, "ij", true)));
-  CHECK(early.feed(fragment(1, read_variables, 0, "ab", false)).error() ==
-        errc::fragment_conflict);
+  CHECK(early.feed(fragment(1, read_variables, 0, "ab", false)).error() == errc::fragment_conflict);
 }
 
 TEST_CASE("an endless more-train stops at the fragment or size limit") {

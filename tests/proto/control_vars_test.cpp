@@ -48,12 +48,17 @@ std::string raw_of(const variable_list& l, std::string_view name) {
 TEST_CASE("ntpd's system variables tokenize to what ntpq printed in raw mode, in order") {
   const auto list = parse_variables(response_data({cap::rv_raw[1]}));
   const std::vector<std::pair<std::string, std::string>> expected{
-      {"leap", "0"},           {"stratum", "10"},
-      {"precision", "-23"},    {"rootdelay", "0.000"},
-      {"rootdisp", "0.000"},   {"refid", "127.0.0.1"},
+      {"leap", "0"},
+      {"stratum", "10"},
+      {"precision", "-23"},
+      {"rootdelay", "0.000"},
+      {"rootdisp", "0.000"},
+      {"refid", "127.0.0.1"},
       {"reftime", "0xeebc22cc.02b1128b"},
-      {"tc", "3"},             {"peer", "0"},
-      {"offset", "0.000000"},  {"frequency", "0.000000"},
+      {"tc", "3"},
+      {"peer", "0"},
+      {"offset", "0.000000"},
+      {"frequency", "0.000000"},
       {"sys_jitter", "2.310745"},
       {"clk_jitter", "0.000119"},
       {"clock", "0xeebc22e8.b356518b"},
@@ -102,7 +107,8 @@ TEST_CASE("a peer's variables across two fragments keep NTPsec's garbage bytes a
   CHECK(*find_variable(list, "flash")->hex() == 0);
   const std::string filtdisp = raw_of(list, "filtdisp");
   CHECK(filtdisp == std::string(" 0.05 0.02 0.03 0.03 0.0\x04 0.00 0.15 0.30 0.36 0.39 0.42 "
-                                "0.45 0.48").substr(1));
+                                "0.45 0.48")
+                        .substr(1));
   CHECK(find_variable(list, "filtdisp")->number().error() == errc::bad_variable_value);
   CHECK(raw_of(list, "filtoffset").size() == 16 * 5 - 1);
 }
@@ -177,8 +183,7 @@ TEST_CASE("typed readings refuse what is not of their form") {
   CHECK(v("0xeeb228c7.").ntp_timestamp().error() == errc::bad_variable_value);
   CHECK(v("0x123456789.0").ntp_timestamp().error() == errc::bad_variable_value);
   CHECK(v("eeb228c7.395e4309").ntp_timestamp().error() == errc::bad_variable_value);
-  CHECK(format_ntp_timestamp(timestamp::from_bits(0x00000001000000abULL)) ==
-        "0x00000001.000000ab");
+  CHECK(format_ntp_timestamp(timestamp::from_bits(0x00000001000000abULL)) == "0x00000001.000000ab");
 }
 
 TEST_CASE("build_variable_request writes ntpq's name lists byte for byte") {

@@ -169,7 +169,7 @@ TEST_CASE("a continuation answer names the entry it resumed after; the last one 
   CHECK(end.last_newest->bits() == 0xeebc23184135a9fbULL);
   REQUIRE(end.entries.size() == 1);
   CHECK(end.entries[0].address == "127.0.0.1:44613");
-  CHECK(end.entries[0].count == 96);        // ntpq: count 96, m 6, v 2
+  CHECK(end.entries[0].count == 96);  // ntpq: count 96, m 6, v 2
   CHECK(end.entries[0].mode_version == 22);
   CHECK(end.entries[0].other.front().first == "hyo");
 }
@@ -187,8 +187,7 @@ TEST_CASE("rows without an address or a readable last are counted, not kept") {
 TEST_CASE("build_mru_request writes ntpq's first request and fits priors under 468 bytes") {
   CHECK(build_mru_request("eebc288786029b3be4f32bde", {}, {}, true, {}) ==
         "nonce=eebc288786029b3be4f32bde, frags=32");
-  const std::vector<std::pair<std::string, std::string>> filters{{"mincount", "2"},
-                                                                 {"limit", "3"}};
+  const std::vector<std::pair<std::string, std::string>> filters{{"mincount", "2"}, {"limit", "3"}};
   // mrulist-limited's first READ_MRU: "nonce=..., frags=32, mincount=2, limit=3".
   const auto first = of(cap::mrulist_limited[2]);
   CHECK(build_mru_request("eebc231840dc263b2b151d1f", {}, filters, true, {}) ==

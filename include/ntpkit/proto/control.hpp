@@ -107,11 +107,11 @@ NTPKIT_API std::string_view ntpq_name(control_error e) noexcept;
 /// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 struct control_header {
   leap_indicator leap = leap_indicator::none;
-  std::uint8_t version = control_default_version;  ///< 3 bits
-  std::uint8_t mode = 6;                           ///< 3 bits; 6 for every control message
-  bool response = false;                           ///< R: set by the server
-  bool error = false;                              ///< E: error response
-  bool more = false;                               ///< M: more fragments follow
+  std::uint8_t version = control_default_version;       ///< 3 bits
+  std::uint8_t mode = 6;                                ///< 3 bits; 6 for every control message
+  bool response = false;                                ///< R: set by the server
+  bool error = false;                                   ///< E: error response
+  bool more = false;                                    ///< M: more fragments follow
   control_opcode opcode = control_opcode::unspecified;  ///< 5 bits
   std::uint16_t sequence = 0;
   std::uint16_t status = 0;  ///< a status word (system, peer or clock), or the error code << 8
@@ -210,20 +210,20 @@ NTPKIT_API std::string to_string(clock_source s);
 /// System event codes (4 bits).
 enum class system_event : std::uint8_t {
   unspecified = 0,
-  freq_not_set = 1,    ///< frequency file not available
-  freq_set = 2,        ///< frequency set from file
-  spike_detect = 3,    ///< spike detected
-  freq_mode = 4,       ///< initial frequency training
-  clock_sync = 5,      ///< clock synchronized
-  restart = 6,         ///< system restart
-  panic_stop = 7,      ///< panic stop
-  no_sys_peer = 8,     ///< no system peer
-  leap_armed = 9,      ///< leap second armed
-  leap_disarmed = 10,  ///< leap second disarmed
-  leap_event = 11,     ///< leap second inserted or deleted
-  clock_step = 12,     ///< clock stepped
-  kernel = 13,         ///< kernel information message (ntpq "kern")
-  tai = 14,            ///< TAI offset changed (ntpq "TAI")
+  freq_not_set = 1,              ///< frequency file not available
+  freq_set = 2,                  ///< frequency set from file
+  spike_detect = 3,              ///< spike detected
+  freq_mode = 4,                 ///< initial frequency training
+  clock_sync = 5,                ///< clock synchronized
+  restart = 6,                   ///< system restart
+  panic_stop = 7,                ///< panic stop
+  no_sys_peer = 8,               ///< no system peer
+  leap_armed = 9,                ///< leap second armed
+  leap_disarmed = 10,            ///< leap second disarmed
+  leap_event = 11,               ///< leap second inserted or deleted
+  clock_step = 12,               ///< clock stepped
+  kernel = 13,                   ///< kernel information message (ntpq "kern")
+  tai = 14,                      ///< TAI offset changed (ntpq "TAI")
   stale_leapsecond_values = 15,  ///< leap second file stale
 };
 /// ntpq's name: "unspecified", "freq_not_set", ..., "kern", "TAI", "stale_leapsecond_values".
@@ -261,21 +261,21 @@ NTPKIT_API char tally_code(peer_selection s) noexcept;
 /// Peer event codes (4 bits).
 enum class peer_event : std::uint8_t {
   unspecified = 0,
-  mobilize = 1,          ///< association mobilized
-  demobilize = 2,        ///< association demobilized
-  unreachable = 3,       ///< server unreachable
-  reachable = 4,         ///< server reachable
-  restart = 5,           ///< association restart
-  no_reply = 6,          ///< no server found (ntpdate mode)
-  rate_exceeded = 7,     ///< rate exceeded (kiss code RATE)
-  access_denied = 8,     ///< access denied (kiss code DENY)
-  leap_armed = 9,        ///< leap armed from server LI code
-  sys_peer = 10,         ///< became system peer
-  clock_event = 11,      ///< reference clock event (see the clock status)
-  bad_auth = 12,         ///< authentication failure
-  popcorn = 13,          ///< popcorn spike suppressor
-  interleave_mode = 14,  ///< entering interleave mode (ntpq: "_14")
-  interleave_error = 15, ///< interleave error (ntpq: "_15")
+  mobilize = 1,           ///< association mobilized
+  demobilize = 2,         ///< association demobilized
+  unreachable = 3,        ///< server unreachable
+  reachable = 4,          ///< server reachable
+  restart = 5,            ///< association restart
+  no_reply = 6,           ///< no server found (ntpdate mode)
+  rate_exceeded = 7,      ///< rate exceeded (kiss code RATE)
+  access_denied = 8,      ///< access denied (kiss code DENY)
+  leap_armed = 9,         ///< leap armed from server LI code
+  sys_peer = 10,          ///< became system peer
+  clock_event = 11,       ///< reference clock event (see the clock status)
+  bad_auth = 12,          ///< authentication failure
+  popcorn = 13,           ///< popcorn spike suppressor
+  interleave_mode = 14,   ///< entering interleave mode (ntpq: "_14")
+  interleave_error = 15,  ///< interleave error (ntpq: "_15")
 };
 /// "mobilize", ..., "clock_event", "bad_auth", "popcorn", "interleave_mode", "interleave_error".
 NTPKIT_API std::string_view to_string(peer_event e) noexcept;
@@ -352,10 +352,10 @@ struct control_response {
   /// The header of the fragment without the more bit (or of the error response): status,
   /// association id, version, leap. offset/count/more are those of that fragment.
   control_header header;
-  std::vector<std::uint8_t> data;       ///< every fragment's `count` bytes, by offset
-  std::optional<control_error> error;   ///< set for an error response (no data then)
-  std::size_t fragments = 0;            ///< distinct fragments that made the data
-  std::size_t duplicates = 0;           ///< repeated fragments, tolerated and dropped
+  std::vector<std::uint8_t> data;      ///< every fragment's `count` bytes, by offset
+  std::optional<control_error> error;  ///< set for an error response (no data then)
+  std::size_t fragments = 0;           ///< distinct fragments that made the data
+  std::size_t duplicates = 0;          ///< repeated fragments, tolerated and dropped
   /// Some fragments carried another status word or association id than the last one (ntpd
   /// never does this; ntpq keeps the last one's, and so do we).
   bool header_varied = false;

@@ -60,10 +60,10 @@ struct control_query_options {
   std::uint16_t sequence = 1;      ///< of the first request; each later request uses the next
   std::chrono::milliseconds timeout{5000};           ///< for the first fragment (ntpq: 5 s)
   std::chrono::milliseconds fragment_timeout{3000};  ///< after each accepted fragment (3 s)
-  unsigned retries = 1;  ///< re-asks after a timeout or an incomplete answer (ntpq: 1)
-  std::optional<symmetric_key> key;              ///< sign requests, verify reply MACs
+  unsigned retries = 1;              ///< re-asks after a timeout or an incomplete answer (ntpq: 1)
+  std::optional<symmetric_key> key;  ///< sign requests, verify reply MACs
   digest_length digest = digest_length::truncate_20;  ///< see encode_control_request()
-  bool require_reply_mac = false;  ///< with a key: ignore unsigned fragments
+  bool require_reply_mac = false;                     ///< with a key: ignore unsigned fragments
   unknown_variable_policy on_unknown_variable = unknown_variable_policy::fail;
   control_limits limits;
   std::uint8_t version = control_default_version;

@@ -49,11 +49,11 @@ namespace ntpkit::proto {
 
 /// One client in the MRU list.
 struct mru_entry {
-  std::string address;            ///< addr.N: "ip:port" as ntpd writes it ("[::1]:123" for v6)
-  timestamp last;                 ///< last.N: its latest packet (NTP time)
-  timestamp first;                ///< first.N: its first packet
-  std::uint64_t count = 0;        ///< ct.N: packets seen
-  std::uint8_t mode_version = 0;  ///< mv.N: version << 3 | mode of its latest packet
+  std::string address;             ///< addr.N: "ip:port" as ntpd writes it ("[::1]:123" for v6)
+  timestamp last;                  ///< last.N: its latest packet (NTP time)
+  timestamp first;                 ///< first.N: its first packet
+  std::uint64_t count = 0;         ///< ct.N: packets seen
+  std::uint8_t mode_version = 0;   ///< mv.N: version << 3 | mode of its latest packet
   std::uint32_t restrictions = 0;  ///< rs.N: the restrict flags that applied (ntpd's RES_*)
   std::optional<double> score;     ///< sc.N (NTPsec): the rate-limit score
   std::optional<std::uint64_t> dropped;  ///< dr.N (NTPsec): packets dropped
@@ -64,13 +64,13 @@ struct mru_entry {
 
 /// One READ_MRU answer, read.
 struct mru_response {
-  std::optional<std::string> nonce;           ///< nonce=
-  std::vector<mru_entry> entries;             ///< by index: oldest first
-  std::optional<timestamp> now;               ///< now=: the walk is complete
-  std::optional<timestamp> last_newest;       ///< last.newest=
-  std::optional<std::string> older_address;   ///< addr.older=
-  std::optional<timestamp> older_last;        ///< last.older=
-  std::size_t malformed_rows = 0;  ///< rows without a valid addr and last, or with bad values
+  std::optional<std::string> nonce;          ///< nonce=
+  std::vector<mru_entry> entries;            ///< by index: oldest first
+  std::optional<timestamp> now;              ///< now=: the walk is complete
+  std::optional<timestamp> last_newest;      ///< last.newest=
+  std::optional<std::string> older_address;  ///< addr.older=
+  std::optional<timestamp> older_last;       ///< last.older=
+  std::size_t malformed_rows = 0;    ///< rows without a valid addr and last, or with bad values
   std::vector<std::string> unknown;  ///< other names (without an index), kept
 };
 
@@ -130,9 +130,9 @@ struct mru_walk_options {
   std::vector<std::pair<std::string, std::string>> parameters;
   std::chrono::milliseconds timeout{5000};           ///< per request, first fragment
   std::chrono::milliseconds fragment_timeout{3000};  ///< per request, later fragments
-  unsigned retries = 1;                               ///< per request, as control_query
-  std::optional<symmetric_key> key;                   ///< sign requests (not needed by ntpd)
-  leap_indicator leap = leap_indicator::none;         ///< of requests (NTPsec's ntpq: 3)
+  unsigned retries = 1;                              ///< per request, as control_query
+  std::optional<symmetric_key> key;                  ///< sign requests (not needed by ntpd)
+  leap_indicator leap = leap_indicator::none;        ///< of requests (NTPsec's ntpq: 3)
   std::chrono::seconds nonce_max_age{12};  ///< fetch a new nonce when ours is older (ntpd: 16)
   unsigned max_restarts = 8;               ///< UNKNOWNVAR answers tolerated (ntpq: 8)
   unsigned max_failures = 4;               ///< consecutive requests without an answer
@@ -147,10 +147,10 @@ struct mru_walk_result {
   std::optional<control_error> server_error;
   /// Merged by address (the latest `last` kept), ordered by `last`, oldest first, then address.
   std::vector<mru_entry> entries;
-  std::optional<timestamp> now;  ///< the server's now= at the end of a complete walk
-  unsigned requests = 0;         ///< datagrams sent (READ_MRU and REQ_NONCE, re-asks included)
-  unsigned nonce_requests = 0;   ///< REQ_NONCE queries made
-  unsigned restarts = 0;         ///< UNKNOWNVAR answers
+  std::optional<timestamp> now;    ///< the server's now= at the end of a complete walk
+  unsigned requests = 0;           ///< datagrams sent (READ_MRU and REQ_NONCE, re-asks included)
+  unsigned nonce_requests = 0;     ///< REQ_NONCE queries made
+  unsigned restarts = 0;           ///< UNKNOWNVAR answers
   std::size_t rows_received = 0;   ///< rows in all answers, before merging
   std::size_t malformed_rows = 0;  ///< rows that did not read
   std::array<std::size_t, ignore_reason_count> ignored{};  ///< summed over every request
@@ -199,9 +199,9 @@ class NTPKIT_API mru_walk {
   unsigned row_limit_ = 96;  // the server's assumed row cap (ntpq: 3 * MAXFRAGS)
   bool first_read_ = true;
   unsigned failures_ = 0;
-  std::size_t skip_priors_ = 0;  // newest received entries not to offer again (UNKNOWNVAR)
-  std::size_t priors_sent_ = 0;  // priors in the READ_MRU being asked
-  bool from_start_ = false;      // the next READ_MRU offers no priors (a restart)
+  std::size_t skip_priors_ = 0;      // newest received entries not to offer again (UNKNOWNVAR)
+  std::size_t priors_sent_ = 0;      // priors in the READ_MRU being asked
+  bool from_start_ = false;          // the next READ_MRU offers no priors (a restart)
   std::vector<mru_prior> received_;  // every row in arrival order, for continuation
   std::map<std::string, mru_entry> merged_;
   bool done_ = false;

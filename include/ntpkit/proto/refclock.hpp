@@ -51,20 +51,20 @@ NTPKIT_API refclock_generic decode_refclock_generic(const variable_list& list);
 /// PARSE status flags, one bit per word the driver writes in refclock_status. The values are
 /// ours (the driver's PARSEB_* bits changed between versions; the words did not).
 enum class parse_flag : std::uint32_t {
-  dst_switch_warning = 1u << 0,   ///< "DST SWITCH WARNING" (announce)
-  not_synchronized = 1u << 1,     ///< "NOT SYNCHRONIZED" (power-up, never synchronised)
+  dst_switch_warning = 1u << 0,       ///< "DST SWITCH WARNING" (announce)
+  not_synchronized = 1u << 1,         ///< "NOT SYNCHRONIZED" (power-up, never synchronised)
   time_code_not_confirmed = 1u << 2,  ///< "TIME CODE NOT CONFIRMED" (no sync, freewheeling)
-  dst = 1u << 3,                  ///< "DST"
-  utc_display = 1u << 4,          ///< "UTC DISPLAY"
-  leap_add_warning = 1u << 5,     ///< "LEAP ADD WARNING"
-  leap_delete_warning = 1u << 6,  ///< "LEAP DELETE WARNING"
-  leap_warning = 1u << 7,         ///< "LEAP WARNING" (older drivers, direction unknown)
-  leap_second = 1u << 8,          ///< "LEAP SECOND" (in a leap second now)
-  call_bit = 1u << 9,             ///< "CALL BIT" (DCF77 transmitter irregularity)
-  alternate_antenna = 1u << 10,   ///< "ALTERNATE ANTENNA" (older drivers)
-  time_code = 1u << 11,           ///< "TIME CODE" (valid time code sample)
-  pps = 1u << 12,                 ///< "PPS" (valid PPS sample)
-  position = 1u << 13,            ///< "POSITION" (position available)
+  dst = 1u << 3,                      ///< "DST"
+  utc_display = 1u << 4,              ///< "UTC DISPLAY"
+  leap_add_warning = 1u << 5,         ///< "LEAP ADD WARNING"
+  leap_delete_warning = 1u << 6,      ///< "LEAP DELETE WARNING"
+  leap_warning = 1u << 7,             ///< "LEAP WARNING" (older drivers, direction unknown)
+  leap_second = 1u << 8,              ///< "LEAP SECOND" (in a leap second now)
+  call_bit = 1u << 9,                 ///< "CALL BIT" (DCF77 transmitter irregularity)
+  alternate_antenna = 1u << 10,       ///< "ALTERNATE ANTENNA" (older drivers)
+  time_code = 1u << 11,               ///< "TIME CODE" (valid time code sample)
+  pps = 1u << 12,                     ///< "PPS" (valid PPS sample)
+  position = 1u << 13,                ///< "POSITION" (position available)
 };
 
 /// PARSE receiver capabilities, the words inside the parentheses of refclock_status.
@@ -83,8 +83,8 @@ NTPKIT_API std::string_view to_string(parse_capability c) noexcept;
 
 /// refclock_status decoded.
 struct parse_status {
-  std::uint32_t flags = 0;         ///< parse_flag bits
-  std::uint32_t capabilities = 0;  ///< parse_capability bits
+  std::uint32_t flags = 0;           ///< parse_flag bits
+  std::uint32_t capabilities = 0;    ///< parse_capability bits
   std::vector<std::string> unknown;  ///< words of neither list, in order
   /// True when `f` is set.
   bool has(parse_flag f) const noexcept { return (flags & static_cast<std::uint32_t>(f)) != 0; }
@@ -102,10 +102,10 @@ NTPKIT_API result<parse_status> decode_parse_status(std::string_view text);
 
 /// One clock state of refclock_states.
 struct parse_state_time {
-  std::string state;            ///< "NOMINAL", "NO RESPONSE", "BAD FORMAT", "FAULT", ...
-  std::uint64_t seconds = 0;    ///< time spent in it ("1d+00:43:00" → 89 * 60 ... seconds)
+  std::string state;          ///< "NOMINAL", "NO RESPONSE", "BAD FORMAT", "FAULT", ...
+  std::uint64_t seconds = 0;  ///< time spent in it ("1d+00:43:00" → 89 * 60 ... seconds)
   std::uint32_t percent_hundredths = 0;  ///< its share, in 1/100 % ("83.46%" → 8346)
-  bool current = false;         ///< marked with '*'
+  bool current = false;                  ///< marked with '*'
 };
 
 /// refclock_states decoded.
@@ -132,9 +132,9 @@ enum class meinberg_gps_flag : std::uint32_t {
 
 /// meinberg_gps_status decoded: "[0x%04x] " then "<OK>" or the flag words joined by ", ".
 struct meinberg_gps_status {
-  std::uint16_t word = 0;   ///< the receiver's status word, as sent in brackets
-  bool ok = false;          ///< "<OK>"
-  std::uint32_t flags = 0;  ///< meinberg_gps_flag bits of the words
+  std::uint16_t word = 0;            ///< the receiver's status word, as sent in brackets
+  bool ok = false;                   ///< "<OK>"
+  std::uint32_t flags = 0;           ///< meinberg_gps_flag bits of the words
   std::vector<std::string> unknown;  ///< other words, kept (newer drivers add text)
 };
 /// Decodes meinberg_gps_status text. Errors: errc::bad_refclock_value (no "[0x....]" word).
