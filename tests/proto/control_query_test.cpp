@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -366,6 +367,20 @@ TEST_CASE("a request that cannot be encoded finishes at once as a bad request") 
   CHECK(s.q.result().error == errc::control_data_too_long);
   CHECK(s.q.result().requests_sent == 0);
   CHECK(to_string(control_outcome::bad_request) == "bad_request");
+}
+
+TEST_CASE("the mode 6 ignore reasons have their own names") {
+  CHECK(ignore_reason_name(ignore_reason::sequence) == "sequence");
+  CHECK(ignore_reason_name(ignore_reason::not_response) == "not_response");
+  CHECK(ignore_reason_name(ignore_reason::opcode) == "opcode");
+  CHECK(ignore_reason_name(ignore_reason::empty_fragment) == "empty_fragment");
+  CHECK(ignore_reason_name(ignore_reason::late) == "late");
+  std::set<std::string_view> names;
+  for (std::size_t i = 0; i < ignore_reason_count; ++i) {
+    const auto n = ignore_reason_name(static_cast<ignore_reason>(i));
+    CHECK(n != "unknown");
+    CHECK(names.insert(n).second);
+  }
 }
 
 TEST_CASE("an error bit on a non-final fragment still ends the query with that error") {

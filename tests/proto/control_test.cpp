@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <numeric>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -384,19 +385,38 @@ TEST_CASE("the 32 fragments of an MRU answer reassemble in any order to the same
   }
 }
 
-TEST_CASE("every truncation of a captured fragment is a stray truncated datagram") {
-  const auto full = of(cap::sysstats[3]);
-  for (std::size_t n = 0; n < full.size(); ++n) {
-    CAPTURE(n);
-    control_reassembler r(2, control_opcode::read_variables);
-    const auto cut = std::span(full).first(n);
-    const auto res = r.feed(cut);
-    REQUIRE_FALSE(res);
-    CHECK(res.error() == errc::truncated);
-    CHECK(is_stray_control_error(res.error()));
-    CHECK(r.fragment_count() == 0);
-    CHECK(r.missing() == errc::no_fragment);
+TEST_CASE("every truncation of every captured ntpd datagram fails cleanly as a stray") {
+  // A prefix shorter than 12 + count is errc::truncated and changes nothing; a longer one
+  // (only padding or MAC cut off) is still the fragment, since only `count` bytes are data.
+  std::size_t checked = 0;
+  for (const auto& set :
+       {std::span<const cap::datagram>(cap::sysstats), std::span<const cap::datagram>(cap::rv_up),
+        std::span<const cap::datagram>(cap::reslist_md5),
+        std::span<const cap::datagram>(cap::cv_parse_nosync),
+        std::span<const cap::datagram>(cap::raw_requests)}) {
+    for (const auto& g : set) {
+      if (!g.from_server) continue;
+      const auto full = of(g);
+      const auto h = parse_control_header(full);
+      REQUIRE(h);
+      for (std::size_t n = 0; n < full.size(); ++n) {
+        CAPTURE(n);
+        control_reassembler r(h->sequence, h->opcode);
+        const auto res = r.feed(std::span(full).first(n));
+        if (n < control_header_size + h->count) {
+          REQUIRE_FALSE(res);
+          CHECK(res.error() == errc::truncated);
+          CHECK(is_stray_control_error(res.error()));
+          CHECK(r.fragment_count() == 0);
+          CHECK(r.missing() == errc::no_fragment);
+        } else {
+          CHECK(res);
+        }
+        ++checked;
+      }
+    }
   }
+  CHECK(checked > 2000);
 }
 
 TEST_CASE("ntpd's error answers complete the response with their code, whatever their offset") {

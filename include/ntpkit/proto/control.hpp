@@ -17,6 +17,12 @@
 //   (count 0) has it right after the 12-byte header.
 // - An error response carries the error code in the status word's high byte, count 0, and a
 //   stale offset (NTPsec sends offset 468 there); its offset is not looked at.
+//
+// Reassembly limits (control_limits): by default a response may reach offset + count = 65535
+// bytes (what the 16-bit offset can address) in at most 128 distinct fragments (ntpd's own
+// MRU_FRAGS_LIMIT, the largest answer it sends); beyond either the collection fails
+// (errc::response_too_large, errc::too_many_fragments). Which datagrams are ignored and which
+// end the collection is said at control_reassembler.
 
 #include <array>
 #include <cstddef>
