@@ -12,6 +12,7 @@ constexpr std::size_t max_data = 468;
 constexpr unsigned max_frags = 32;  // ntpq's MAXFRAGS
 constexpr unsigned max_limit = 96;  // ntpq: 3 * MAXFRAGS rows
 constexpr std::size_t max_index_digits = 6;
+constexpr std::size_t received_window = 1024;  // rows kept for continuation
 
 using row = std::vector<std::pair<std::string, std::string>>;  // tag, raw value
 
@@ -370,6 +371,11 @@ void mru_walk::take(const mru_response& m) {
   result_.malformed_rows += m.malformed_rows;
   for (const auto& e : m.entries) {
     received_.push_back({e.address, e.last});
+    // Continuation only offers the newest rows (after at most max_restarts skips of what
+    // fits in one request): keep a window, not every row ever received.
+    if (received_.size() > 2 * received_window) {
+      received_.erase(received_.begin(), received_.end() - received_window);
+    }
     auto it = merged_.find(e.address);
     if (it == merged_.end()) {
       if (merged_.size() >= options_.max_rows) return finish(mru_outcome::row_limit);

@@ -202,7 +202,7 @@ class NTPKIT_API mru_walk {
   std::size_t skip_priors_ = 0;      // newest received entries not to offer again (UNKNOWNVAR)
   std::size_t priors_sent_ = 0;      // priors in the READ_MRU being asked
   bool from_start_ = false;          // the next READ_MRU offers no priors (a restart)
-  std::vector<mru_prior> received_;  // every row in arrival order, for continuation
+  std::vector<mru_prior> received_;  // the latest rows in arrival order, for continuation
   std::map<std::string, mru_entry> merged_;
   bool done_ = false;
   mru_walk_result result_;
