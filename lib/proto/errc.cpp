@@ -32,6 +32,25 @@ class category final : public std::error_category {
       case errc::cmdmon_unsupported_command: return "unsupported cmdmon command";
       case errc::cmdmon_bad_length: return "cmdmon request shorter than its command needs";
       case errc::cmdmon_no_progress: return "cmdmon client list does not advance";
+      case errc::not_control_message: return "not a mode 6 control message";
+      case errc::not_response: return "a mode 6 request, not a response";
+      case errc::wrong_sequence: return "mode 6 response to another sequence number";
+      case errc::wrong_opcode: return "mode 6 response to another opcode";
+      case errc::empty_fragment: return "empty mode 6 fragment with the more bit";
+      case errc::fragment_overlap: return "mode 6 fragments overlap and differ";
+      case errc::fragment_conflict: return "mode 6 fragment past the end of the response";
+      case errc::response_too_large: return "mode 6 response larger than the limit";
+      case errc::too_many_fragments: return "more mode 6 fragments than the limit";
+      case errc::missing_fragment: return "mode 6 response has a gap";
+      case errc::missing_last_fragment: return "mode 6 response has no last fragment";
+      case errc::no_fragment: return "no mode 6 fragment arrived";
+      case errc::control_data_too_long: return "mode 6 request data longer than 468 bytes";
+      case errc::bad_association_list: return "malformed mode 6 association list";
+      case errc::bad_variable_value: return "mode 6 variable value of the wrong form";
+      case errc::variable_not_found: return "no such mode 6 variable";
+      case errc::bad_refclock_value: return "malformed reference clock variable";
+      case errc::bad_mru_response: return "malformed MRU list response";
+      case errc::mru_restart_limit: return "MRU walk restarted too often";
     }
     return "unknown proto error";
   }
@@ -42,6 +61,11 @@ class category final : public std::error_category {
 const std::error_category& proto_category() noexcept {
   static const category instance;
   return instance;
+}
+
+bool is_stray_control_error(std::error_code ec) noexcept {
+  return ec == errc::truncated || ec == errc::not_control_message || ec == errc::not_response ||
+         ec == errc::wrong_sequence || ec == errc::wrong_opcode || ec == errc::empty_fragment;
 }
 
 }  // namespace ntpkit::proto

@@ -25,6 +25,10 @@ std::string_view ignore_reason_name(ignore_reason r) noexcept {
     case ignore_reason::command: return "command";
     case ignore_reason::sequence: return "sequence";
     case ignore_reason::truncated: return "truncated";
+    case ignore_reason::not_response: return "not_response";
+    case ignore_reason::opcode: return "opcode";
+    case ignore_reason::empty_fragment: return "empty_fragment";
+    case ignore_reason::late: return "late";
   }
   return "unknown";
 }

@@ -34,6 +34,29 @@ enum class errc {
   cmdmon_unsupported_command,   ///< a command the request encoder does not know
   cmdmon_bad_length,            ///< a request shorter than its command's padded length
   cmdmon_no_progress,           ///< a client-log page whose next_index does not advance
+
+  // Mode 6 control messages (RFC 9327): proto/control.hpp, control_vars.hpp, refclock.hpp,
+  // mru.hpp. The first five say that a datagram is not part of the response being collected
+  // (is_stray_control_error() is true for them); the others end the collection.
+  not_control_message,      ///< not mode 6
+  not_response,             ///< the response bit is clear: a request, not an answer
+  wrong_sequence,           ///< answers another request (its sequence number differs)
+  wrong_opcode,             ///< answers another opcode than the request's
+  empty_fragment,           ///< a fragment with count 0 and the more bit set
+  fragment_overlap,         ///< a fragment overlaps another one and differs from it
+  fragment_conflict,        ///< data past the end the last fragment set, or two last fragments
+  response_too_large,       ///< offset + count beyond the reassembly size limit
+  too_many_fragments,       ///< more fragments than the reassembly limit
+  missing_fragment,         ///< a gap before the end of the response
+  missing_last_fragment,    ///< no fragment without the more bit has arrived
+  no_fragment,              ///< nothing of the response has arrived
+  control_data_too_long,    ///< request data longer than 468 bytes
+  bad_association_list,     ///< READSTAT data that is not a list of 4-byte entries
+  bad_variable_value,       ///< a mode 6 variable's value does not have the asked-for type
+  variable_not_found,       ///< no variable of that name in the list
+  bad_refclock_value,       ///< a reference clock variable that does not read as its driver writes it
+  bad_mru_response,         ///< a READ_MRU or REQ_NONCE answer without what it must carry
+  mru_restart_limit,        ///< the MRU walk had to start over more often than allowed
 };
 
 /// The category of errc; name() is "ntpkit.proto".
@@ -42,6 +65,12 @@ NTPKIT_API const std::error_category& proto_category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), proto_category()};
 }
+
+/// True for the errc values that say a datagram is not part of the mode 6 response being
+/// collected (not_control_message, not_response, wrong_sequence, wrong_opcode,
+/// empty_fragment) and for errc::truncated: a control_reassembler ignores such a datagram and
+/// stays as it was. False for every other code, among them those that end a collection.
+NTPKIT_API bool is_stray_control_error(std::error_code ec) noexcept;
 
 }  // namespace ntpkit::proto
 

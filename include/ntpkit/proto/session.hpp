@@ -81,8 +81,8 @@ enum class ignore_reason : std::uint8_t {
   oversized,    ///< longer than any datagram the protocol allows
   malformed,    ///< does not parse
   origin,       ///< NTP: its origin matches no request of ours
-  duplicate,    ///< NTP: a second answer to a request already answered
-  mode,         ///< NTP: not the mode that answers ours
+  duplicate,    ///< a second answer to a request already answered; mode 6: a repeated fragment
+  mode,         ///< not the mode that answers ours (mode 6: not a control message)
   mac,          ///< the MAC does not verify
   mac_missing,  ///< a key was used and the reply has no MAC
   mac_key_id,   ///< the MAC names another key
@@ -92,8 +92,13 @@ enum class ignore_reason : std::uint8_t {
   version,      ///< cmdmon: another protocol version than the request's
   not_reply,    ///< cmdmon: not a reply (pkt_type, or res1/res2 not zero)
   command,      ///< cmdmon: the echo of another command
-  sequence,     ///< cmdmon: the echo of another sequence number
+  sequence,     ///< cmdmon, mode 6: answers another request (another sequence number)
   truncated,    ///< cmdmon: shorter than its reply code needs (the request is sent again)
+  // Mode 6 (RFC 9327): proto/control.hpp, proto/mru.hpp.
+  not_response,    ///< a control message without the response bit (a request)
+  opcode,          ///< a response to another opcode than the one asked
+  empty_fragment,  ///< a fragment with count 0 and the more bit set
+  late,            ///< arrived after the response was complete (or the session was over)
 };
 
 /// The snake_case name of a reason, as JSON's `ignored` object keys it ("origin", ...).
