@@ -13,6 +13,10 @@ _ntpprobe() {
             COMPREPLY=($(compgen -W 'full 20' -- "$cur"))
             return
             ;;
+        --key-format)
+            COMPREPLY=($(compgen -W 'auto ntp chrony' -- "$cur"))
+            return
+            ;;
         --ntp-version)
             COMPREPLY=($(compgen -W '1 2 3 4' -- "$cur"))
             return
@@ -30,7 +34,7 @@ _ntpprobe() {
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '-h --help -V --version -f --file -4 --ipv4 -6 --ipv6
             -p --port -t --timeout -r --retries -n --samples -i --interval --allow-fast
-            -x --interleaved --ntp-version --concurrency -a --key -k --keyfile --mac-length
+            -x --interleaved --ntp-version --concurrency -a --key -k --keyfile --key-format --mac-length
             -j --json --json-lines --prometheus -v --verbose --listen-broadcast
             --listen-address --listen-duration --broadcast-delay --upstream
             --nagios -w --warning -c --critical --warn-stratum --crit-stratum --warn-delay

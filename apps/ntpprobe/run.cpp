@@ -81,8 +81,12 @@ int run_probe(probe_plan& p, bool verbose) {
   int signal = 0;
   if (p.broadcast) {
     r.targets.push_back(net::listen_broadcast_blocking(*p.broadcast));
-    on_done(0, r.targets.front());
-    finished.clear();
+    all_ok = r.targets.front().ok();
+    if (p.output == output_mode::json_lines) {
+      out().write(report::target_json_line(r.targets.front(), {"ntpprobe", version_string}));
+    } else if (p.output == output_mode::text) {
+      printer.done(0, r.targets.front());
+    }
   } else {
     signal = run_until_signal(net::probe(std::move(p.targets), p.options, on_done)).signal;
     for (std::size_t i = 0; i < targets.size(); ++i) {

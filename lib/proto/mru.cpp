@@ -250,7 +250,7 @@ void mru_walk::on_send_failed(std::error_code ec) {
 }
 void mru_walk::on_datagram(std::span<const std::uint8_t> bytes, const datagram_meta& meta) {
   if (done_) {
-    ++result_.ignored[static_cast<std::size_t>(ignore_reason::late)];
+    result_.ignored.add(ignore_reason::late);
     return;
   }
   query_->on_datagram(bytes, meta);
@@ -276,7 +276,7 @@ void mru_walk::finish(mru_outcome o, std::error_code ec) {
 void mru_walk::handle(const control_query_result& r, steady_time now) {
   result_.requests += r.requests_sent;
   sequence_ = static_cast<std::uint16_t>(sequence_ + r.requests_sent);
-  for (std::size_t i = 0; i < r.ignored.size(); ++i) result_.ignored[i] += r.ignored[i];
+  for (const auto& [reason, count] : r.ignored) result_.ignored.add(reason, count);
   switch (r.outcome) {
     case control_outcome::response:
     case control_outcome::server_error:

@@ -135,7 +135,7 @@ void add_error(ntp_families& m, const label_set& where, const model::error_info&
 }
 
 void add_address(ntp_families& m, const model::ntp_target& t, const model::ntp_address& a) {
-  const label_set where{{"server", printable(t.spec)},
+  const label_set where{{"server", t.spec},
                         {"address", a.address},
                         {"family", std::string(model::family_name(a.family))}};
   m.add(fam::up, where, a.ok() ? 1 : 0);
@@ -259,7 +259,7 @@ std::string probe_prometheus(const model::ntp_run& r, const prometheus_meta& met
   m.add(fam::last_run, {}, unix_seconds(r.started));
   for (const auto& t : r.targets) {
     if (t.error || t.addresses.empty()) {
-      const label_set where{{"server", printable(t.spec)}, {"address", ""}, {"family", ""}};
+      const label_set where{{"server", t.spec}, {"address", ""}, {"family", ""}};
       m.add(fam::up, where, 0);
       add_error(m, where, t.error);
     }

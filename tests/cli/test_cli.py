@@ -32,7 +32,7 @@ OPTIONS = {"-h", "--help", "-V", "--version", "-f", "--file", "-4", "--ipv4", "-
            "--warn-stratum", "--crit-stratum", "--warn-delay", "--crit-delay", "--warn-jitter",
            "--crit-jitter", "--warn-root-distance", "--crit-root-distance", "--warn-processing",
            "--crit-processing", "--expect-refid", "--leap-ok", "--no-reply-critical", "--min-ok",
-           "-a", "--key", "-k", "--keyfile", "--mac-length", "-x", "--interleaved",
+           "-a", "--key", "-k", "--keyfile", "--key-format", "--mac-length", "-x", "--interleaved",
            "--prometheus", "--time-offset", "--upstream"}
 TIMEOUT = 0.5
 # A run whose every target fails within --timeout 0.5 must end well before this.

@@ -201,11 +201,12 @@ class Kisses(HostileTestCase):
                 self.assertEqual(run.rc, CRITICAL, run.out)
 
     def test_no_request_follows_a_kiss(self):
-        # Three samples with two retries each, and the address named twice: one request only.
+        # Three samples with two retries each, and the address named twice (two spellings: the
+        # same spelling twice is queried once): one request only.
         for scenario in ("kiss_rate", "kiss_deny", "kiss_rstr", "kiss_unknown"):
             with self.subTest(scenario=scenario), Responder(scenario) as r:
-                run, doc = probe_json("-t", TIMEOUT, "-n", "3", "-r", "2", "-i", "0.1",
-                                      "--allow-fast", target(r), target(r))
+                run, doc = probe_json("-4", "-t", TIMEOUT, "-n", "3", "-r", "2", "-i", "0.1",
+                                      "--allow-fast", target(r), f"localhost:{r.port}")
                 self.assertEqual(r.stop(), 1)
             self.assertEqual(run.rc, 1)
             self.assertEqual(first_address(doc)["requests"], 1)

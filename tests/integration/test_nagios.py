@@ -146,14 +146,16 @@ class NagiosTest(unittest.TestCase):
         self.assertLess(distance, floor + 0.01)
 
     def test_perfdata_of_several_servers_is_prefixed_by_address(self):
-        """Several addresses: every label starts with the address; a server without a reply
-        has no perfdata; stratum values are each server's own."""
+        """Several addresses: every label starts with the address, with its port where two
+        targets share the address (here the closed port's 127.0.0.1), so that labels are unique
+        and the same for the same command line; a server without a reply has no perfdata;
+        stratum values are each server's own."""
         targets = [self.targets["local"], "[::1]:123", CLOSED]
         _, items = self.nagios(["--no-reply-critical"] + targets, "CRITICAL")
-        expected = [f"{address} {label}" for address in ("127.0.0.1", "::1")
-                    for label in METRICS]
+        local = self.targets["local"]
+        expected = [f"{address} {label}" for address in (local, "::1") for label in METRICS]
         self.assertEqual(list(items), expected)
-        self.assertEqual(items["127.0.0.1 stratum"]["value"], self.local.tracking()["stratum"])
+        self.assertEqual(items[f"{local} stratum"]["value"], self.local.tracking()["stratum"])
         self.assertEqual(items["::1 stratum"]["value"], self.ntpd.variables("::1")["stratum"])
 
 

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 
 #include "ntpkit/proto/refid.hpp"
@@ -249,7 +250,35 @@ TEST_CASE("with several servers the worst state wins and labels carry the addres
   CHECK(out.state == plugin_state::critical);
   CHECK(out.line.starts_with("NTP CRITICAL: 1 of 4 servers OK; "));
   CHECK(out.line.find("nosuch.invalid name does not resolve") != std::string::npos);
-  CHECK(out.line.find("'127.0.0.1 offset'=9.875000000s") != std::string::npos);
+  // 127.0.0.1 is an address of two targets (ports 11123 and 11124): its labels carry the port,
+  // so that each is unique (ntpprobe issue: labels repeated when two targets share an address).
+  CHECK(out.line.find("'127.0.0.1:11123 offset'=9.875000000s") != std::string::npos);
+  CHECK(out.line.find("'127.0.0.1 offset'") == std::string::npos);
+}
+
+TEST_CASE("perfdata labels are unique: the address, then with its port, then with the target") {
+  auto r = one_good();
+  r.targets.push_back(r.targets[0]);  // the same address and port under another name
+  r.targets[1].spec = "ntp.example:11123";
+  r.targets[1].host = "ntp.example";
+  auto a = test::located("::1", 123, model::family::ipv6);
+  a.samples.push_back(test::good_sample());
+  model::conclude(a, {});
+  r.targets[1].addresses.push_back(a);
+  const auto out = report::evaluate_plugin(r, {});
+  const auto data = out.line.substr(out.line.find('|') + 1);
+  CHECK(data.find("'127.0.0.1:11123 127.0.0.1:11123 offset'") != std::string::npos);
+  CHECK(data.find("'ntp.example:11123 127.0.0.1:11123 offset'") != std::string::npos);
+  CHECK(data.find("'::1 offset'") != std::string::npos);  // unique: the address alone
+  std::set<std::string> labels;
+  for (std::size_t at = data.find('\''); at != std::string::npos;
+       at = data.find('\'', data.find('\'', at + 1) + 1)) {
+    const auto end = data.find('\'', at + 1);
+    CHECK(labels.insert(data.substr(at, end - at)).second);
+  }
+  CHECK(labels.size() == 18);  // three addresses, six metrics each
+  // The same command line gives the same labels.
+  CHECK(report::evaluate_plugin(r, {}).line == out.line);
 }
 
 TEST_CASE("--min-ok counts OK addresses") {

@@ -95,14 +95,14 @@ struct control_query_result {
   std::error_code error;      ///< why, for every outcome but response and server_error
   unsigned requests_sent = 0;
   /// Datagrams not taken, by reason (index: static_cast<std::size_t>(ignore_reason)).
-  std::array<std::size_t, ignore_reason_count> ignored{};
+  ignore_counts ignored;
   /// With a key: verified when every accepted fragment carried a valid MAC, else missing.
   control_mac_status mac = control_mac_status::missing;
   /// ask_each: names the server refused, with its error code.
   std::vector<std::pair<std::string, control_error>> refused;
   /// The number ignored for `r`.
   std::size_t ignored_for(ignore_reason r) const noexcept {
-    return ignored[static_cast<std::size_t>(r)];
+    return ignored.count(r);
   }
 };
 
@@ -132,7 +132,7 @@ class NTPKIT_API control_query {
   enum class state : std::uint8_t { to_send, sent, waiting, done };
   void start_request(std::vector<std::uint8_t> data);
   void finish(control_outcome o, std::error_code ec = {});
-  void ignore(ignore_reason r) noexcept { ++result_.ignored[static_cast<std::size_t>(r)]; }
+  void ignore(ignore_reason r) { result_.ignored.add(r); }
   bool mac_acceptable(std::span<const std::uint8_t> bytes);
   void on_complete();
   void next_name();

@@ -153,7 +153,7 @@ struct mru_walk_result {
   unsigned restarts = 0;           ///< UNKNOWNVAR answers
   std::size_t rows_received = 0;   ///< rows in all answers, before merging
   std::size_t malformed_rows = 0;  ///< rows that did not read
-  std::array<std::size_t, ignore_reason_count> ignored{};  ///< summed over every request
+  ignore_counts ignored;  ///< summed over every request
 };
 
 /// The MRU walk as a session (session.hpp): next(), on_sent(), on_send_failed(),
