@@ -15,6 +15,7 @@
 #include "../common/clock_guard.hpp"
 #include "../common/round.hpp"
 #include "ntpkit/net/ntp_client.hpp"
+#include "ntpkit/report/format.hpp"
 #include "ntpkit/report/plugin.hpp"
 #include "ntpkit/report/text.hpp"
 #include "ntpkit/version.hpp"
@@ -139,6 +140,15 @@ int parse(int argc, char** argv, compat_options& o) {
       case '6': o.family = net::family::ipv6; break;
       default: std::printf("%s", usage_line); return exit_code::plugin_unknown;
     }
+  }
+  if (optind < argc) {
+    // getopt leaves words it could not attach to an option: `--time-offset 10` (its argument
+    // is optional, so only `--time-offset=10` gives it one). The plugin ignores them silently
+    // and judges the offset without the 10; refuse instead.
+    const std::string word = report::terminal_safe(argv[optind]);
+    return unknown("unexpected argument '" + word +
+                   "' (an optional value goes after '=', as in --time-offset=" + word + ")",
+                   true);
   }
   if (o.host.empty()) return unknown("Hostname was not supplied", true);
   return -1;

@@ -43,6 +43,7 @@ plugin_item judge_address(const model::ntp_target& t, const model::ntp_address& 
   const double delay = b.measured.delay.to_seconds();
   const double jitter = a.jitter.to_seconds();
   const double processing = b.measured.processing.to_seconds();
+  j.severity = std::fabs(offset);
   auto offset_row = row("offset", offset, std::fabs(offset), p.offset, "s", "", "");
   offset_row.judged_name = "|offset|";  // judged by its size, as check_ntp_time does
   j.judge(std::move(offset_row));

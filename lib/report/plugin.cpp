@@ -155,6 +155,14 @@ plugin_output combine(const std::vector<plugin_item>& items, const combine_optio
     for (const auto& i : items) {
       if (i.state != plugin_state::ok) text += "; " + i.describe();
     }
+    if (!items.empty() && ok_count == items.size()) {
+      // All OK: the figures of the one nearest trouble, so the line still says something.
+      const auto worst = std::max_element(items.begin(), items.end(),
+                                          [](const plugin_item& a, const plugin_item& b) {
+                                            return a.severity < b.severity;
+                                          });
+      text += "; worst " + worst->describe();
+    }
   }
   std::string data;
   for (const auto& i : items) {

@@ -111,3 +111,15 @@ TEST_CASE("combine writes the service word, the one item's description and all p
   const auto out = report::combine({i}, o);
   CHECK(out.line == "NTPPEER OK: ntp1 192.0.2.1:123 x|'stratum'=2;;;0;16\n");
 }
+
+TEST_CASE("when every item is OK, the line shows the figures of the worst one") {
+  // A dual-stack name whose two addresses are OK said only "2 of 2 servers OK".
+  auto a = item("ntp1 192.0.2.1:123", plugin_state::ok);
+  a.summary = "offset +0.001 s";
+  a.severity = 0.001;
+  auto b = item("ntp1 [2001:db8::1]:123", plugin_state::ok);
+  b.summary = "offset -0.004 s";
+  b.severity = 0.004;
+  CHECK(report::combine({a, b}, {}).line ==
+        "NTP OK: 2 of 2 servers OK; worst ntp1 [2001:db8::1]:123 offset -0.004 s\n");
+}

@@ -69,6 +69,9 @@ struct plugin_item {
   std::string summary;                ///< "offset +0.000012 s, delay ..." or an error
   std::vector<std::string> problems;  ///< "stratum 3 outside critical range 1:2"
   std::vector<metric_row> metrics;
+  /// Ranks items of the same state (larger is worse): when every item is OK, the status line
+  /// shows the figures of the one with the largest (ntpprobe: |offset|).
+  double severity = 0;
   /// Adds `row`, raising the state to CRITICAL or WARNING when its thresholds alert; the
   /// problem names the value judged and the range ("|offset| 0.5 outside warning range 0.4",
   /// "stratum 3 inside critical range @1:4").
@@ -107,7 +110,8 @@ struct combine_options {
 };
 
 /// Combines `items` into the status line: the state (no item: UNKNOWN), one item's
-/// description, or a count with every item that is not OK, then the perfdata of all.
+/// description, or a count with every item that is not OK (when all are OK, the one of
+/// largest severity, as "worst ..."), then the perfdata of all.
 NTPKIT_API plugin_output combine(const std::vector<plugin_item>& items,
                                  const combine_options& options);
 
