@@ -236,27 +236,137 @@ class JsonSchema(unittest.TestCase):
             self.assertIn(f"`{kind}`", text)
         self.assertIn("ntpprobe.schema.json", text)
 
-    def test_jq_recipes_in_the_docs_run_on_real_output(self):
-        with open(DOC) as f:
+    def test_jq_recipes_in_the_docs_give_the_right_answers(self):
+        """Every jq recipe of README.md, docs/json.md and ntpprobe(1), run on the JSON of a
+        good server, a silent one and a name that does not resolve: each prints what it
+        promises for each of them (an answer derived from the document by other means)."""
+        recipes = recipes_in_docs()
+        self.assertGreaterEqual(len(recipes), 9)
+        docs = {"good": self.outputs["samples"], "dead": self.outputs["timeout"],
+                "unresolvable": self.outputs["resolve"]}
+        unresolvable_line = json.dumps(self.outputs["resolve"]["targets"][0] |
+                                       {"schema": 1, "tool": "ntpprobe"})
+        for where, probe_part, jq_filter in recipes:
+            checker = next((c for key, c in RECIPE_CHECKS if key in jq_filter), None)
+            with self.subTest(where=where, recipe=jq_filter):
+                self.assertIsNotNone(checker, "a recipe without a check in RECIPE_CHECKS")
+                if "--json-lines" in probe_part:
+                    cases = {"lines": self.lines.splitlines() + [unresolvable_line]}
+                    data = {"lines": "\n".join(cases["lines"]) + "\n"}
+                else:
+                    cases = docs
+                    data = {k: json.dumps(v) for k, v in docs.items()}
+                for name, doc in cases.items():
+                    r = run(["jq", *shlex.split(jq_filter)], input=data[name])
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    checker(self, doc, r.stdout)
+
+
+def addresses(doc):
+    return [a for t in doc["targets"] for a in t["addresses"]]
+
+
+def check_offsets(test, doc, out):
+    lines = out.splitlines()
+    test.assertEqual(len(lines), len(addresses(doc)), out)
+    for line, a in zip(lines, addresses(doc)):
+        address, value = line.split(" ")
+        test.assertEqual(address, a["address"])
+        if a["offset"] is None:
+            test.assertEqual(value, "null")
+        else:
+            test.assertAlmostEqual(float(value), a["offset"], delta=1e-12)
+
+
+def check_failed(test, doc, out):
+    expected = []
+    for t in doc["targets"]:
+        if t["error"]:
+            expected.append((t["target"], t["error"]["kind"]))
+        expected += [(a["address"], a["error"]["kind"]) for a in t["addresses"] if not a["ok"]]
+    got = [tuple(line.split(" ")[:2]) for line in out.splitlines()]
+    test.assertEqual(got, expected, out)
+    test.assertEqual(bool(got), not doc["ok"], "every failure, and only failures, listed")
+
+
+def check_far(test, doc, out):
+    far = [a["address"] for a in addresses(doc)
+           if a["offset"] is not None and abs(a["offset"]) > 0.01]
+    test.assertEqual(out.split(), far)
+
+
+def check_tsv(test, doc, out):
+    expected = [f"{a['address']}\t{a['server']['stratum']}\t{a['server']['refid']['text']}"
+                for a in addresses(doc) if a["server"] is not None]
+    test.assertEqual(out.splitlines(), expected)
+
+
+def check_delays(test, doc, out):
+    delays = [s["delay"] for a in addresses(doc) for s in a["samples"]]
+    got = json.loads(out)
+    test.assertEqual(len(got), len(delays))
+    for g, d in zip(got, delays):
+        test.assertLessEqual(abs(g - d * 1e6), 0.5 + 1e-6)
+
+
+def check_all_passed(test, doc, out):
+    samples = [s for a in addresses(doc) for s in a["samples"]]
+    expected = doc["ok"] and all(all(s["checks"].values()) for s in samples)
+    test.assertEqual(out.strip(), "true" if expected else "false")
+    if not samples:
+        test.assertEqual(out.strip(), "false", "no sample at all must not count as passed")
+
+
+def check_summary(test, doc, out):
+    test.assertEqual(json.loads(out), doc["summary"])
+
+
+def check_lines(test, lines, out):
+    got = [json.loads(line) for line in out.splitlines()]
+    test.assertEqual(len(got), len(lines))
+    for g, line in zip(got, lines):
+        obj = json.loads(line)
+        test.assertEqual(g, {"target": obj["target"], "ok": obj["ok"],
+                             "offsets": [a["offset"] for a in obj["addresses"]]})
+
+
+def check_lines_ok(test, lines, out):
+    got = [json.loads(line) for line in out.splitlines()]
+    test.assertEqual(got, [{"target": json.loads(l)["target"], "ok": json.loads(l)["ok"]}
+                           for l in lines])
+
+
+# A distinctive part of each recipe's jq filter, and what its output must be.
+RECIPE_CHECKS = [
+    ('"\\(.address) \\(.offset)"', check_offsets),
+    ("if .error then", check_failed),
+    ("(.offset | fabs) > 0.01", check_far),
+    ("@tsv", check_tsv),
+    (".delay * 1e6", check_delays),
+    (".ok and (", check_all_passed),
+    (".summary", check_summary),
+    ("offsets: [.addresses[].offset]", check_lines),
+    ("'{target, ok}'", check_lines_ok),
+]
+
+
+def recipes_in_docs():
+    """(file, probe command, jq filter) of every `ntpprobe ... | jq FILTER` in the docs."""
+    found = []
+    for name in ("README.md", os.path.join("docs", "json.md")):
+        with open(os.path.join(SOURCE, name)) as f:
             text = f.read()
-        blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
-        recipes = []
-        for block in blocks:
+        for block in re.findall(r"```sh\n(.*?)```", text, re.S):
             for command in block.replace("\\\n", " ").splitlines():
                 if command.startswith("ntpprobe ") and "| jq " in command:
-                    recipes.append(command)
-        self.assertGreaterEqual(len(recipes), 5)
-        for recipe in recipes:
-            with self.subTest(recipe):
-                probe_part, jq_part = recipe.split("| jq ", 1)
-                data = (self.lines if "--json-lines" in probe_part
-                        else json.dumps(self.outputs["samples"]))
-                if "select(.ok | not)" in jq_part or ".error" in jq_part:
-                    data = json.dumps(self.outputs["unreachable"])
-                r = run(["jq", *shlex.split(jq_part)], input=data)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                # Only a filter that selects may print nothing (no offset over 10 ms here).
-                self.assertTrue(r.stdout.strip() or "select(" in jq_part, "no output")
+                    probe_part, jq_part = command.split("| jq ", 1)
+                    found.append((name, probe_part, jq_part))
+    with open(os.path.join(SOURCE, "man", "ntpprobe.1")) as f:
+        man = f.read()
+    for m in re.finditer(r"\$ (ntpprobe [^|\n]*)\|\s*jq (.*?')\n\.RE", man, re.S):
+        jq_part = " ".join(m.group(2).replace("\\e", "\\").replace("\\-", "-").split())
+        found.append(("ntpprobe.1", m.group(1).replace("\\-", "-"), jq_part))
+    return found
 
 
 if __name__ == "__main__":
