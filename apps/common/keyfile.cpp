@@ -14,6 +14,16 @@ namespace {
 // Key files are small; anything larger is not one.
 constexpr std::size_t max_key_file_bytes = 1 << 20;
 
+// The file's own name says chrony ("chrony.keys", "client.chrony.keys"), or its directory is
+// chrony's ("/etc/chrony/keys").
+bool names_chrony(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
+  return base.find("chrony") != std::string::npos || dir == "chrony" ||
+         dir.ends_with("/chrony");
+}
+
 }  // namespace
 
 std::variant<chosen_key, std::string> load_key(const std::string& program, const std::string& path,
@@ -38,7 +48,7 @@ std::variant<chosen_key, std::string> load_key(const std::string& program, const
               : format == "chrony" ? proto::parse_key_file(text.str(), proto::key_file_format::chrony_keys, &error)
                                    : proto::parse_key_file(text.str(), &error);
   if (!file) return proto::to_string(error, path);
-  if (file->guessed && path.find("chrony") != std::string::npos) {
+  if (file->guessed && names_chrony(path)) {
     // No line decided, but the file's name does: read it again as chrony.keys.
     auto as_chrony =
         proto::parse_key_file(text.str(), proto::key_file_format::chrony_keys, &error);

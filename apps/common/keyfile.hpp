@@ -20,9 +20,9 @@ struct chosen_key {
 };
 
 /// Reads `path`, parses it and picks key `id`. `format` is "auto" (or ""), "ntp" or "chrony":
-/// with auto, the lines decide (see proto/keys.hpp); when none does, a file name containing
-/// "chrony" (chrony.keys, /etc/chrony/...) makes it chrony.keys, else it is read as ntp.keys
-/// and format_guessed is set. `mac_length` is "" (the file format's convention), "full" or
+/// with auto, the lines decide (see proto/keys.hpp); when none does, a file whose name contains
+/// "chrony" or that lies in a directory named chrony (chrony.keys, /etc/chrony/keys) is read as
+/// chrony.keys, any other as ntp.keys with format_guessed set. `mac_length` is "" (the file format's convention), "full" or
 /// "20". Warns on stderr, as `program`, when the file is readable by group or others. On error,
 /// the one-line message ("PATH:LINE: reason", "cannot read PATH: ...", "PATH has no key 5").
 std::variant<chosen_key, std::string> load_key(const std::string& program, const std::string& path,

@@ -1,5 +1,8 @@
 #include "output.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +38,10 @@ std::variant<output_mode, std::string> select_output(const output_options& o) {
   return output_mode::text;
 }
 
+void stdout_writer::fail(int error) noexcept {
+  if (errno_ == 0) errno_ = error;
+}
+
 void stdout_writer::write(std::string_view s) {
   if (errno_ != 0) return;
   errno = 0;
@@ -61,9 +68,25 @@ stdout_writer& out() {
 }
 
 int finish_output(const char* program, int rc, bool plugin) {
+  static bool reported = false;  // check_ntp_time finishes, then its caller does again
   if (out().finish()) return rc;
-  std::fprintf(stderr, "%s: %s\n", program, out().error_text().c_str());
+  if (!reported) std::fprintf(stderr, "%s: %s\n", program, out().error_text().c_str());
+  reported = true;
   return exit_code::of_problem(plugin);
+}
+
+void guard_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    // A closed standard descriptor would be reused by the next open(): a socket on fd 1
+    // would receive what was meant for stdout. Hold the slot with /dev/null.
+    const int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+    if (fd == 1) out().fail(EBADF);  // nothing written may be taken as written
+  }
 }
 
 bool invoked_as(const char* argv0, std::string_view name) {

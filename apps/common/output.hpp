@@ -47,6 +47,8 @@ class stdout_writer {
   /// Flushes; false when this or an earlier write failed.
   bool finish();
   bool failed() const noexcept { return errno_ != 0; }
+  /// Records a failure found elsewhere (stdout was closed at start).
+  void fail(int error) noexcept;
   /// "write error: No space left on device".
   std::string error_text() const;
 
@@ -56,6 +58,10 @@ class stdout_writer {
 
 /// The process's one stdout writer.
 stdout_writer& out();
+
+/// Opens /dev/null on each of stdin, stdout and stderr that is closed, so that no socket or
+/// file takes its number; a closed stdout then counts as a failed write (EBADF). Call first.
+void guard_standard_descriptors();
 
 /// The exit status after `rc` once everything is written: `rc`, or after one line
 /// "PROGRAM: write error: REASON" on stderr, 2 (3 in plugin mode).

@@ -32,6 +32,7 @@ int usage_problem(const CLI::App& app, bool plugin, const std::string& message) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  apps::guard_standard_descriptors();
   if (apps::invoked_as(argv[0], "check_ntp_time")) {
     return apps::finish_output("check_ntp_time", apps::check_ntp_time_main(argc, argv), true);
   }

@@ -66,6 +66,24 @@ class ManPages(unittest.TestCase):
             self.assertRegex(text, rf"(?<![\w-]){re.escape(option)}(?![\w-])", option)
         self.assertIn("Deliberate differences", text)
 
+    def test_see_also_names_only_pages_that_exist(self):
+        """A page named in SEE ALSO is one of man/ or one a Debian package the project uses
+        installs (ntpsec's, chrony's as unpacked by scripts/fetch-chrony)."""
+        ours = {os.path.basename(p) for p in glob.glob(os.path.join(MAN, "*.[1-8]"))}
+        system = [os.path.join(root, "usr", "share", "man") for root in
+                  ("/", os.path.join(BUILD, "peers", "chrony", "root"))]
+        for page in glob.glob(os.path.join(MAN, "*.[1-8]")):
+            with open(page) as f:
+                text = f.read()
+            see_also = text.split(".SH SEE ALSO", 1)[1]
+            for name, sect in re.findall(r"^\.BR ([\w\\.-]+) \((\d)\)", see_also, re.M):
+                name = name.replace("\\-", "-")
+                with self.subTest(page=os.path.basename(page), names=f"{name}({sect})"):
+                    found = f"{name}.{sect}" in ours or any(
+                        glob.glob(os.path.join(d, f"man{sect}", f"{name}.{sect}*"))
+                        for d in system)
+                    self.assertTrue(found, f"no page {name}({sect})")
+
     def test_example_key_files_are_accepted(self):
         text = rendered(os.path.join(MAN, "ntpkit-keys.5"))
         examples = section(text, "EXAMPLES")

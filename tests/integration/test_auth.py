@@ -67,6 +67,10 @@ KEYS = [
 LONG_DIGEST = 20  # longer digests are where the conventions differ
 # A key id neither server has.
 UNKNOWN_ID = 77
+# A chrony.keys line whose unprefixed key is ASCII (chrony's reading) but looks like hex: an
+# ntp.keys reader takes it as 20 bytes of hex. No line of such a file says which format it is.
+HEXLIKE_ID = 20
+HEXLIKE = f"{HEXLIKE_ID} SHA1 0123456789abcdef0123456789abcdef01234567\n"
 REJECT_TIMEOUT = "0.5"
 DROP_HINT = "servers drop requests whose MAC they reject"
 
@@ -112,7 +116,7 @@ class AuthTest(unittest.TestCase):
         cls.ns = stack.enter_context(peers.Namespace())
         trusted = " ".join(str(k[0]) for k in KEYS)
         cls.chronyd = stack.enter_context(peers.Chronyd(cls.ns, port=CHRONY_PORT,
-                                                        keys=chrony_keys(KEYS)))
+                                                        keys=chrony_keys(KEYS) + HEXLIKE))
         cls.ntpd = stack.enter_context(peers.Ntpd(cls.ns, keys=ntp_keys(KEYS),
                                                   config_extra=f"trustedkey {trusted}"))
         cls.targets = {"chronyd": f"127.0.0.1:{CHRONY_PORT}", "ntpd": "127.0.0.1"}
@@ -241,6 +245,36 @@ class AuthTest(unittest.TestCase):
                         self.assertIn(f"key {key_id}", a["error"]["message"])
                         self.assertEqual(a["authentication"]["status"], "no_reply")
                         self.assertEqual((a["requests"], a["replies"]), (1, 0))
+
+    def test_a_guessed_key_file_format_is_named_with_the_way_out(self):
+        """A chrony.keys file no line of which says its format is read as ntp.keys; chronyd
+        then drops the requests and the timeout message says the format was guessed and names
+        --key-format chrony, which makes it work; a file named like chrony's is read as
+        chrony.keys without being told."""
+        plain = self.key_file("client-plain.keys", HEXLIKE)
+        a, accepted = self.probe_json("chronyd", ["-a", str(HEXLIKE_ID), "-k", plain], 1)
+        self.assertFalse(accepted)
+        self.assertIn("the key file was read as ntp.keys because no line is specific to either "
+                      "format (--key-format chrony reads it as chrony.keys)",
+                      a["error"]["message"])
+        a, accepted = self.probe_json("chronyd", ["--key-format", "chrony", "-a",
+                                                  str(HEXLIKE_ID), "-k", plain], 0)
+        self.assertTrue(accepted)
+        self.assertEqual(a["authentication"]["status"], "authenticated")
+        named = self.key_file("client.chrony.keys", HEXLIKE)
+        a, accepted = self.probe_json("chronyd", ["-a", str(HEXLIKE_ID), "-k", named], 0)
+        self.assertTrue(accepted)
+
+    def test_a_long_digest_ntpd_drops_names_mac_length_20(self):
+        """A SHA256 key of a chrony.keys file goes out whole in NTPv3, which NTPsec's ntpd
+        drops: the hint names --mac-length 20, and with it ntpd answers."""
+        a, accepted = self.probe_json("ntpd", ["-a", "3", "-k", self.files["chrony"]], 1)
+        self.assertFalse(accepted)
+        self.assertIn("its 32-byte digest is what chronyd expects, NTPsec's ntpd wants it cut to "
+                      "20 bytes (--mac-length 20)", a["error"]["message"])
+        a, accepted = self.probe_json("ntpd", ["--mac-length", "20", "-a", "3", "-k",
+                                               self.files["chrony"]], 0)
+        self.assertTrue(accepted)
 
     def test_nagios_wrong_key_is_unknown_or_critical_as_documented(self):
         """--nagios: a dropped request is no reply, UNKNOWN (exit 3); with
