@@ -236,6 +236,25 @@ class JsonSchema(unittest.TestCase):
             self.assertIn(f"`{kind}`", text)
         self.assertIn("ntpprobe.schema.json", text)
 
+    def test_readme_json_example_has_every_key_ntpprobe_prints(self):
+        """The README's --json example is a real document: the same keys at every level as
+        ntpprobe writes for one good answer today, and it validates."""
+        with open(os.path.join(SOURCE, "README.md")) as f:
+            text = f.read()
+        example = re.search(r"```\n\$ ntpprobe --json [^\n]*\n(\{.*?\n\})\n```", text, re.S)
+        self.assertIsNotNone(example)
+        readme = json.loads(example.group(1))
+        self.assertEqual(errors(self.doc_v, readme), [])
+        real = self.probe("--json", self.chronyd.server)
+
+        def shape(node):
+            if isinstance(node, dict):
+                return {k: shape(v) for k, v in node.items()}
+            if isinstance(node, list):
+                return [shape(node[0])] if node else []
+            return None
+        self.assertEqual(shape(readme), shape(real))
+
     def test_jq_recipes_in_the_docs_give_the_right_answers(self):
         """Every jq recipe of README.md, docs/json.md and ntpprobe(1), run on the JSON of a
         good server, a silent one and a name that does not resolve: each prints what it
