@@ -47,7 +47,7 @@ inline std::string wrap(const std::string& text, std::size_t width) {
 /// descriptions and the man page say which options go together).
 class sectioned_formatter : public CLI::Formatter {
  public:
-  sectioned_formatter() : width_(help_width()) {}
+  sectioned_formatter() = default;
   std::string make_expanded(const CLI::App* group) const override {
     return make_group(group->get_group(), false,
                       group->get_options([](const CLI::Option* o) { return o->nonpositional(); }));
@@ -62,14 +62,19 @@ class sectioned_formatter : public CLI::Formatter {
   }
   std::string make_option_desc(const CLI::Option* opt) const override {
     const auto column = get_column_width();
-    return wrap(opt->get_description(), width_ > column + 20 ? width_ - column : 20);
+    return wrap(opt->get_description(), width() > column + 20 ? width() - column : 20);
   }
   std::string make_description(const CLI::App* app) const override {
-    return wrap(app->get_description(), width_) + "\n";
+    return wrap(app->get_description(), width()) + "\n";
   }
 
  private:
-  std::size_t width_;
+  // Asked only when help is written: a run that prints no help makes no terminal calls.
+  std::size_t width() const {
+    if (width_ == 0) width_ = help_width();
+    return width_;
+  }
+  mutable std::size_t width_ = 0;
 };
 
 /// Common CLI11 set-up: -h/--help, -V/--version, options shown with their long names.

@@ -18,65 +18,11 @@
 
 namespace ntpkit::apps {
 
-CLI::Validator whole_number(long long lo, long long hi) {
-  return CLI::Validator(
-      [lo, hi](std::string& text) -> std::string {
-        long long v = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (text.empty() || end != text.data() + text.size() ||
-            ec == std::errc::invalid_argument) {
-          return "'" + text + "' is not a whole number";
-        }
-        if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
-          return text + " is not from " + std::to_string(lo) + " to " + std::to_string(hi);
-        }
-        return {};
-      },
-      "");
-}
-
-CLI::Validator seconds_value() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        double v = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-          return "'" + text + "' is not a number of seconds";
-        }
-        return {};
-      },
-      "");
-}
-
-CLI::App& option_group(CLI::App& parent, const std::string& name) {
-  auto* group = parent.add_option_group(name);
-  group->set_help_flag();
-  return *group;
-}
-
 bool needs_only_positionals(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] == '-') return false;
   }
   return true;
-}
-
-void add_target_options(CLI::App& app, target_options& o, bool only_positional) {
-  app.add_option("server", o.servers, "HOST, HOST:PORT, [IPV6] or [IPV6]:PORT; repeatable")
-      ->type_name("HOST[:PORT]");
-  if (only_positional) return;
-  app.add_option("-f,--file", o.files,
-                 "read servers from FILE, one per line ('-' for stdin, '#' comments); "
-                 "repeatable")
-      ->allow_extra_args(false)
-      ->type_name("FILE");
-  auto* v4 = app.add_flag("-4,--ipv4", o.ipv4, "use IPv4 addresses only");
-  auto* v6 = app.add_flag("-6,--ipv6", o.ipv6, "use IPv6 addresses only");
-  v4->excludes(v6);
-  app.add_option("-p,--port", o.port, "port for servers given without one")
-      ->check(whole_number(1, 65535))
-      ->type_name("PORT")
-      ->capture_default_str();
 }
 
 net::family family_of(const target_options& o) noexcept {
@@ -170,6 +116,15 @@ std::variant<std::vector<net::target>, std::string> parse_targets(
       out.push_back({e.spec, e.spec, static_cast<std::uint16_t>(o.port), t.error(), e.origin});
       continue;
     }
+    if (const auto hint = ipv6_port_hint(e.spec); !hint.empty()) {
+      std::fprintf(stderr, "%s: warning: %s: '%s' is an IPv6 address without a port%s\n",
+                   program, where(e).c_str(), report::printable(e.spec).c_str(), hint.c_str());
+    }
+    if (entries.size() == 1) {  // nothing to repeat: no map for the common single server
+      out.push_back(std::move(*t));
+      out.back().origin = e.origin;
+      break;
+    }
     std::string key = t->host;
     for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     key += "|" + std::to_string(t->port);
@@ -179,10 +134,6 @@ std::variant<std::vector<net::target>, std::string> parse_targets(
                    where(entries[it->second]).c_str());
       continue;
     }
-    if (const auto hint = ipv6_port_hint(e.spec); !hint.empty()) {
-      std::fprintf(stderr, "%s: warning: %s: '%s' is an IPv6 address without a port%s\n",
-                   program, where(e).c_str(), report::printable(e.spec).c_str(), hint.c_str());
-    }
     t->origin = e.origin;
     out.push_back(std::move(*t));
   }
@@ -190,7 +141,7 @@ std::variant<std::vector<net::target>, std::string> parse_targets(
 }
 
 std::string ipv6_port_hint(const std::string& spec) {
-  // "::1:123" is an IPv6 address (::0.1.1.35's neighbour, not ::1 port 123): when the text
+  // "::1:123" is the IPv6 address ::0.1.1.35, not ::1 port 123: when the text
   // before the last colon is an address of its own and the rest a port number, say how to
   // write the port.
   if (spec.empty() || spec.front() == '[' || std::count(spec.begin(), spec.end(), ':') < 2) {
@@ -208,30 +159,6 @@ std::string ipv6_port_hint(const std::string& spec) {
   return " (for " + host + " port " + port + " write [" + host + "]:" + port + ")";
 }
 
-void add_timing_options(CLI::App& app, timing_options& o, const std::string& timeout_help) {
-  app.add_option("-t,--timeout", o.timeout_s, timeout_help)
-      ->check(seconds_value())
-      ->type_name("SECONDS")
-      ->capture_default_str();
-  app.add_option("-r,--retries", o.retries, "requests to repeat after a timeout, per sample")
-      ->check(whole_number(0, 10))
-      ->type_name("N")
-      ->capture_default_str();
-  app.add_option("-n,--samples", o.samples,
-                 "replies to collect per address; the one with the least delay is reported")
-      ->capture_default_str()
-      ->check(whole_number(1, 1000))
-      ->type_name("N");
-  app.add_option("-i,--interval", o.interval_s,
-                 "least seconds between two requests to one address (at least 2 without "
-                 "--allow-fast)")
-      ->check(seconds_value())
-      ->type_name("SECONDS")
-      ->capture_default_str();
-  app.add_flag("--allow-fast", o.allow_fast,
-               "allow --interval below 2 s (RFC 5905's guard), e.g. for loopback tests");
-}
-
 std::string check_timing(const timing_options& o) {
   if (!(o.timeout_s > 0) || o.timeout_s > 3600) {
     return "--timeout must be more than 0 and at most 3600 seconds";
@@ -247,26 +174,6 @@ std::string check_timing(const timing_options& o) {
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(std::max<long long>(0, round_ll(seconds * 1000)));
-}
-
-void add_key_options(CLI::App& keys, key_options& o) {
-  keys.add_option("-a,--key", o.key_id,
-                  "sign requests with key ID from --keyfile and accept only replies it verifies")
-      ->check(whole_number(1, 4294967295))
-      ->type_name("ID");
-  keys.add_option("-k,--keyfile", o.key_file,
-                  "key file in ntp.keys or chrony.keys format (detected), see ntpkit-keys(5)")
-      ->type_name("FILE");
-  keys.add_option("--key-format", o.key_format,
-                  "how to read --keyfile: 'ntp' (ntp.keys), 'chrony' (chrony.keys) or 'auto': "
-                  "the lines decide, else a file name with 'chrony' in it, else ntp.keys")
-      ->check(CLI::IsMember({"auto", "ntp", "chrony"}).description(""))
-      ->type_name("auto|ntp|chrony");
-  keys.add_option("--mac-length", o.mac_length,
-                  "digests longer than 20 bytes: 'full' (chrony; NTPv3 requests) or '20' (ntpd; "
-                  "truncated); default: the key file format's convention")
-      ->check(CLI::IsMember({"full", "20"}).description(""))
-      ->type_name("full|20");
 }
 
 std::variant<std::optional<chosen_key>, std::string> load_key_options(const std::string& program,

@@ -4,7 +4,6 @@
 // library's options: targets (servers, server files, family, port), timing (timeout, retries,
 // samples, interval) and keys. A program declares the groups it needs and its own.
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -15,16 +14,6 @@
 #include "ntpkit/net/resolve.hpp"
 
 namespace ntpkit::apps {
-
-/// A validator for a whole number from `lo` to `hi`: "'abc' is not a whole number", "0 is not
-/// from 1 to 1000".
-CLI::Validator whole_number(long long lo, long long hi);
-
-/// A validator for a number of seconds (fractions allowed): "'abc' is not a number".
-CLI::Validator seconds_value();
-
-/// An option group (a section of --help) without the copy of -h/--help CLI11 gives each group.
-CLI::App& option_group(CLI::App& parent, const std::string& name);
 
 /// True when no argument after argv[0] starts with '-': no option, no --help, no "-" for stdin.
 bool needs_only_positionals(int argc, const char* const* argv);
@@ -37,10 +26,6 @@ struct target_options {
   bool ipv6 = false;
   int port = 123;
 };
-
-/// Declares the positional servers and, unless `only_positional`, -f, -4, -6 and -p (the port
-/// for servers given without one, default `o.port`).
-void add_target_options(CLI::App& app, target_options& o, bool only_positional);
 
 /// The family -4/-6 ask for.
 net::family family_of(const target_options& o) noexcept;
@@ -87,9 +72,6 @@ struct timing_options {
   bool allow_fast = false;
 };
 
-/// Declares -t (with `timeout_help`), -r, -n, -i and --allow-fast.
-void add_timing_options(CLI::App& app, timing_options& o, const std::string& timeout_help);
-
 /// What CLI11 cannot check (ranges of the fractional values, the 2 s guard); empty when fine.
 std::string check_timing(const timing_options& o);
 
@@ -103,9 +85,6 @@ struct key_options {
   std::string mac_length;
   std::string key_format;  ///< "auto", "ntp" or "chrony"
 };
-
-/// Declares -a, -k, --key-format and --mac-length on `group`.
-void add_key_options(CLI::App& group, key_options& o);
 
 /// The key the options choose (nullopt without -a/-k), or the one-line message.
 std::variant<std::optional<chosen_key>, std::string> load_key_options(const std::string& program,

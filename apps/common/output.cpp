@@ -11,18 +11,6 @@
 
 namespace ntpkit::apps {
 
-void add_output_options(CLI::App& group, output_options& o) {
-  auto* json = group.add_flag("-j,--json", o.json, "write one JSON document on stdout");
-  auto* lines = group.add_flag("--json-lines", o.json_lines,
-                               "write one JSON object per target and line, as each completes");
-  group.add_flag("--prometheus", o.prometheus,
-                 "write metrics in the Prometheus text format (node_exporter's textfile "
-                 "collector)");
-  group.add_flag("-v,--verbose", o.verbose,
-                 "show every header field, timestamp, check and sample");
-  json->excludes(lines);
-}
-
 std::variant<output_mode, std::string> select_output(const output_options& o) {
   if (o.plugin && (o.json || o.json_lines)) {
     return std::string("--nagios cannot be combined with --json or --json-lines");

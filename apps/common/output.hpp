@@ -4,7 +4,6 @@
 // (text, JSON, JSON lines, Prometheus, plugin) with their exclusions, and stdout written so
 // that a failed write is never silent.
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -22,9 +21,6 @@ struct output_options {
   bool plugin = false;  ///< --nagios (registered by the program's plugin group)
   bool verbose = false;
 };
-
-/// Declares -j/--json, --json-lines, --prometheus and -v/--verbose on `group`.
-void add_output_options(CLI::App& group, output_options& o);
 
 /// The writer a run uses.
 enum class output_mode { text, json, json_lines, prometheus, plugin };

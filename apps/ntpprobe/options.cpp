@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/option_groups.hpp"
+
 #include "../common/round.hpp"
 #include "ntpkit/report/format.hpp"
 

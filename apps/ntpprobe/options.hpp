@@ -3,7 +3,6 @@
 // ntpprobe's command line: the shared groups (targets, timing, keys, output) and its own
 // (interleaved mode, NTP version, refid candidates, broadcast listening, plugin thresholds).
 
-#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -14,6 +13,10 @@
 #include "ntpkit/net/broadcast.hpp"
 #include "ntpkit/net/ntp_client.hpp"
 #include "ntpkit/report/ntp_plugin.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace ntpkit::apps {
 
