@@ -11,6 +11,8 @@
 #include <optional>
 #include <utility>
 
+#include "stop_signals.hpp"
+
 namespace ntpkit::apps {
 
 /// How a run ended: its value, or the signal that stopped it.
@@ -19,13 +21,6 @@ struct run_outcome {
   std::optional<T> value;  ///< set when the work finished
   int signal = 0;          ///< SIGINT or SIGTERM when it was stopped
 };
-
-/// Installs handlers for SIGINT and SIGTERM that only record the signal (async-signal-safe);
-/// a second signal of the same kind kills the process as usual.
-void catch_stop_signals() noexcept;
-
-/// The signal recorded since catch_stop_signals(), or 0.
-int stop_signal() noexcept;
 
 /// Runs `task` on an io_context of its own until it ends or SIGINT/SIGTERM arrives. A signal
 /// interrupts the event loop's wait; the loop looks at it at least every 100 ms. On a signal

@@ -1,5 +1,6 @@
-#include "interrupt.hpp"
+#include "stop_signals.hpp"
 
+#include <csignal>
 #include <cstring>
 
 namespace ntpkit::apps {
