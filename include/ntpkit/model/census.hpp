@@ -105,7 +105,9 @@ struct talker {
 /// One of the slowest answers, with the frames to open in Wireshark.
 struct slow_response {
   std::chrono::nanoseconds delta{};
-  std::uint64_t request_frame = 0;   ///< frame numbers from 1, in reading order
+  std::uint32_t request_file = 0;    ///< index of the input file holding the request
+  std::uint64_t request_frame = 0;   ///< frame number in that file, from 1 (Wireshark's)
+  std::uint32_t response_file = 0;
   std::uint64_t response_frame = 0;
   ip_address client;
   std::uint16_t client_port = 0;
