@@ -110,8 +110,11 @@ bool census::state::is_server(const model::ip_address& a) const noexcept {
          options.server_addresses.end();
 }
 
+// A loopback source (127.0.0.0/8, ::1) to itself is a local tool, not a spoof: such an
+// address cannot arrive from the network (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3).
 bool census::state::spoofed_looking(const decoded_frame& d) const noexcept {
-  if (d.source_port == 0 || d.source == d.destination) return true;
+  if (d.source_port == 0) return true;
+  if (d.source == d.destination && !model::is_loopback(d.source)) return true;
   if (model::is_multicast_broadcast_or_unspecified(d.source)) return true;
   return !options.server_addresses.empty() && is_server(d.source);
 }

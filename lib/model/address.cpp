@@ -18,6 +18,14 @@ bool is_multicast_broadcast_or_unspecified(const ip_address& a) noexcept {
   return true;  // ::
 }
 
+bool is_loopback(const ip_address& a) noexcept {
+  if (a.family == family::ipv4) return a.octets[12] == 127;
+  for (std::size_t i = 0; i < 15; ++i) {
+    if (a.octets[i] != 0) return false;
+  }
+  return a.octets[15] == 1;
+}
+
 std::string to_string(const ip_address& a) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (a.family == family::ipv4) {

@@ -320,3 +320,14 @@ TEST_CASE("histogram quantiles are within 1/256 of the exact nearest-rank quanti
     }
   }
 }
+
+TEST_CASE("a source equal to its destination is spoofed-looking, except on loopback") {
+  harness h;
+  const f::v4 public_server = {198, 51, 100, 7}, lo = {127, 0, 0, 1};
+  h.request(0, public_server, 40000, 1, 4, 3, public_server);
+  h.request(1 * ms, lo, 40000, 2, 4, 3, lo);  // ntpdig on the server itself
+  const auto r = h.c.result();
+  CHECK(r.spoofed_sources == 1);
+  CHECK(r.clients == 1);
+  CHECK(model::is_loopback(model::ip_address::v4(lo)));
+}

@@ -10,8 +10,8 @@
 // a response. A client is the source address of a mode 3 (or symmetric mode 1/2) request;
 // senders of mode 6/7 requests are control clients, counted apart; a request from port 0,
 // from a multicast, broadcast or unspecified address, or from the server's own address
-// (the destination itself, or one of server_addresses) is a spoofed-looking source, counted
-// apart and never a client.
+// (the destination itself unless it is a loopback address, or one of server_addresses) is a
+// spoofed-looking source, counted apart and never a client.
 //
 // Matching. A mode 4 response is matched to the mode 3 request with the reversed addresses
 // and ports whose transmit timestamp equals the response's origin (stricter than Wireshark's

@@ -50,6 +50,9 @@ struct ip_address {
 /// never the source of a real client's request.
 NTPKIT_API bool is_multicast_broadcast_or_unspecified(const ip_address& a) noexcept;
 
+/// True for 127.0.0.0/8 and ::1.
+NTPKIT_API bool is_loopback(const ip_address& a) noexcept;
+
 /// Numeric text: "192.0.2.1" or the RFC 5952 form "2001:db8::1".
 NTPKIT_API std::string to_string(const ip_address& a);
 
