@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <vector>
 
@@ -16,13 +17,16 @@ namespace ntpkit::capture::detail {
 
 struct address_hash {
   std::uint64_t operator()(const model::ip_address& a) const noexcept {
-    std::uint64_t lo = 0, hi = 0;
-    for (int i = 0; i < 8; ++i) {
-      hi = hi << 8 | a.octets[static_cast<std::size_t>(i)];
-      lo = lo << 8 | a.octets[static_cast<std::size_t>(8 + i)];
-    }
+    std::uint64_t hi, lo;
+    std::memcpy(&hi, a.octets.data(), 8);
+    std::memcpy(&lo, a.octets.data() + 8, 8);
     return mix64(lo ^ mix64(hi + static_cast<std::uint64_t>(a.family)));
   }
+};
+
+/// For keys that are already well-mixed 64-bit values.
+struct identity_hash {
+  std::uint64_t operator()(std::uint64_t k) const noexcept { return k; }
 };
 
 /// One client: 80 bytes. recent_us holds the gaps before its last 8 requests (µs, saturated
@@ -37,7 +41,9 @@ struct client_state {
   std::array<std::uint32_t, 8> recent_us{};
 };
 
-/// A request waiting for its answer, keyed by the 5-tuple and its transmit timestamp.
+/// What identifies a request: the 5-tuple and its transmit timestamp. The tables keep only
+/// its 64-bit fingerprint (request_key_hash): two different requests waiting at the same
+/// time share one with probability about n^2 / 2^65 for n waiting (3e-8 for a million).
 struct request_key {
   model::ip_address client, server;
   std::uint16_t client_port = 0, server_port = 0;
@@ -53,16 +59,24 @@ struct request_key_hash {
   }
 };
 
+/// A request waiting for its answer (in `waiting` until answered or retired).
 struct request_entry {
   std::int64_t time_ns = 0;
-  frame_ref frame;
+  std::uint64_t frame_number = 0;
+  std::uint64_t sequence = 0;  // its place in `queue`
+  std::uint32_t file = 0;
+};
+
+/// Every tracked request in arrival order, answered or not.
+struct queued_request {
+  std::uint64_t fingerprint = 0;
+  std::int64_t time_ns = 0;
   bool answered = false;
 };
 
-struct queued_request {
-  request_key key;
-  std::int64_t time_ns = 0;
-};
+/// Fingerprints of the last requests answered (direct-mapped), to tell a second answer
+/// from an answer to nothing captured.
+inline constexpr std::size_t recent_answers = 4096;
 
 /// Counts datagrams per second and keeps the peak.
 struct rate_peak {
@@ -103,8 +117,11 @@ struct census::state {
   detail::flat_map<model::ip_address, std::uint32_t, detail::address_hash> control;
   detail::flat_map<model::ip_address, bool, detail::address_hash> spoofed;
 
-  detail::flat_map<detail::request_key, detail::request_entry, detail::request_key_hash> waiting;
-  std::deque<detail::queued_request> queue;  // waiting's keys in arrival order
+  detail::flat_map<std::uint64_t, detail::request_entry, detail::identity_hash> waiting;
+  std::deque<detail::queued_request> queue;  // tracked requests in arrival order
+  std::uint64_t queue_base = 0;              // sequence number of queue.front()
+  std::vector<std::uint64_t> answered_recently =
+      std::vector<std::uint64_t>(detail::recent_answers, 0);
 
   bool have_base = false;
   std::int64_t base_interval = 0;
@@ -128,6 +145,7 @@ struct census::state {
 
   // matching.cpp
   void expire(std::int64_t t);
+  void retire_oldest(std::uint64_t& counter);
   void wait_for_answer(std::int64_t t, const decoded_frame& d, frame_ref ref);
   void answer(std::int64_t t, const decoded_frame& d, frame_ref ref);
   void delta_add(std::uint64_t wire_ns);

@@ -53,14 +53,15 @@ class flat_map {
     }
   }
 
-  /// Removes `key`; false when absent. Later entries of the probe run move back into the gap,
+  /// Removes `key` (its value moved to *removed when given); false when absent. Later entries of the probe run move back into the gap,
   /// so that every lookup still stops at the first empty slot.
-  bool erase(const Key& key) noexcept {
+  bool erase(const Key& key, Value* removed = nullptr) noexcept {
     std::size_t i = home(key);
     for (;; i = (i + 1) & mask_) {
       if (!slots_[i].used) return false;
       if (slots_[i].key == key) break;
     }
+    if (removed) *removed = std::move(slots_[i].value);
     for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
       if (!slots_[j].used) break;
       const std::size_t h = home(slots_[j].key);

@@ -1,10 +1,15 @@
-// The census's request/response matching (flows.hpp "Matching"): requests wait in a hash
-// table keyed by the 5-tuple and their transmit timestamp, and in a queue in arrival order
-// that retires them after twice the response timeout, or earlier when the table is full.
+// The census's request/response matching (flows.hpp "Matching"). Every request is tracked in
+// a queue in arrival order (fingerprint, time, answered: 24 bytes) that retires it after
+// twice the response timeout, or earlier when max_outstanding are tracked; while unanswered
+// it is also in a hash table keyed by the fingerprint of its 5-tuple and transmit timestamp
+// (a 40-byte slot at load 3/8 to 3/4). An answer takes its request out of the table at once,
+// so the table holds only what still waits, which on a server that answers stays small
+// enough for the caches; the queue is read and written at its ends only. A second answer is
+// recognised while its request is among the last 4096 answered (a direct-mapped array of
+// fingerprints), and counted as unmatched after that.
 //
-// Bytes per waiting request: a table slot (request_key 48 + request_entry 24 + flag, 80
-// bytes, at load 3/8 to 3/4) and a queue entry (56 bytes): at most about 350 bytes, so the
-// default bound of 2^20 requests is about 350 MiB at the very worst and 150 MiB typically.
+// Bytes per tracked request: 24 in the queue, plus 53 to 107 while unanswered: the default
+// bound of 2^20 tracked requests is at most about 130 MB, and 25 MB when all are answered.
 
 #include <algorithm>
 
@@ -14,24 +19,26 @@ namespace ntpkit::capture {
 
 namespace {
 
-detail::request_key key_of_request(const decoded_frame& d, std::uint64_t transmit) {
+std::uint64_t fingerprint(const detail::request_key& k) { return detail::request_key_hash{}(k); }
+
+std::uint64_t key_of_request(const decoded_frame& d, std::uint64_t transmit) {
   detail::request_key k;
   k.client = d.source;
   k.client_port = d.source_port;
   k.server = d.destination;
   k.server_port = d.destination_port;
   k.transmit = transmit;
-  return k;
+  return fingerprint(k);
 }
 
-detail::request_key key_of_response(const decoded_frame& d, std::uint64_t origin) {
+std::uint64_t key_of_response(const decoded_frame& d, std::uint64_t origin) {
   detail::request_key k;
   k.client = d.destination;
   k.client_port = d.destination_port;
   k.server = d.source;
   k.server_port = d.source_port;
   k.transmit = origin;
-  return k;
+  return fingerprint(k);
 }
 
 void count_kiss(std::vector<model::kiss_count>& kisses, const std::array<std::uint8_t, 4>& refid) {
@@ -52,20 +59,26 @@ bool slower(const model::slow_response& a, const model::slow_response& b) {
 
 }  // namespace
 
+// Retires the oldest tracked request; one still unanswered adds to `counter`.
+void census::state::retire_oldest(std::uint64_t& counter) {
+  const detail::queued_request q = queue.front();
+  queue.pop_front();
+  ++queue_base;
+  if (!q.answered && waiting.erase(q.fingerprint)) ++counter;
+}
+
 // Retires requests that waited twice the timeout: unanswered unless an answer came.
 void census::state::expire(std::int64_t t) {
   while (!queue.empty() && t - queue.front().time_ns > 2 * timeout_ns) {
-    const auto& q = queue.front();
-    if (const auto* e = waiting.find(q.key); e && !e->answered) ++r.matching.unanswered;
-    waiting.erase(q.key);
-    queue.pop_front();
+    retire_oldest(r.matching.unanswered);
   }
 }
 
 void census::state::wait_for_answer(std::int64_t t, const decoded_frame& d, frame_ref ref) {
   ++r.matching.requests;
   const auto key = key_of_request(d, packet.transmit.bits());
-  if (waiting.find(key)) {
+  if (waiting.find(key) != nullptr ||
+      answered_recently[key % detail::recent_answers] == key) {
     // The same bytes again (a client resending its request, or a frame captured twice):
     // the first one stays the one an answer is timed against.
     ++r.matching.duplicate_requests;
@@ -75,34 +88,32 @@ void census::state::wait_for_answer(std::int64_t t, const decoded_frame& d, fram
     ++r.matching.dropped;
     return;
   }
-  while (waiting.size() >= options.max_outstanding && !queue.empty()) {
-    const auto& q = queue.front();
-    if (const auto* e = waiting.find(q.key); e && !e->answered) ++r.matching.dropped;
-    waiting.erase(q.key);
-    queue.pop_front();
-  }
+  while (queue.size() >= options.max_outstanding) retire_oldest(r.matching.dropped);
   auto [entry, inserted] = waiting.insert(key);
   entry->time_ns = t;
-  entry->frame = ref;
-  entry->answered = false;
-  queue.push_back({key, t});
-  r.outstanding_peak = std::max(r.outstanding_peak, waiting.size());
+  entry->frame_number = ref.number;
+  entry->file = ref.file;
+  entry->sequence = queue_base + queue.size();
+  queue.push_back({key, t, false});
+  r.outstanding_peak = std::max(r.outstanding_peak, queue.size());
 }
 
 void census::state::answer(std::int64_t t, const decoded_frame& d, frame_ref ref) {
   ++current.out.responses;
   if (packet.stratum == 0) count_kiss(r.kisses, packet.refid);
-  auto* e = waiting.find(key_of_response(d, packet.origin.bits()));
-  if (!e) {
-    ++r.matching.unmatched_responses;
+  const auto key = key_of_response(d, packet.origin.bits());
+  detail::request_entry e;
+  if (!waiting.erase(key, &e)) {
+    if (answered_recently[key % detail::recent_answers] == key) {
+      ++r.matching.duplicate_responses;
+    } else {
+      ++r.matching.unmatched_responses;
+    }
     return;
   }
-  if (e->answered) {
-    ++r.matching.duplicate_responses;
-    return;
-  }
-  e->answered = true;
-  const std::int64_t waited = t - e->time_ns;
+  queue[static_cast<std::size_t>(e.sequence - queue_base)].answered = true;
+  answered_recently[key % detail::recent_answers] = key;
+  const std::int64_t waited = t - e.time_ns;
   if (waited > timeout_ns) {
     ++r.matching.late;
     return;
@@ -121,13 +132,13 @@ void census::state::answer(std::int64_t t, const decoded_frame& d, frame_ref ref
   }
   model::slow_response s;
   s.delta = std::chrono::nanoseconds(static_cast<std::int64_t>(wire));
-  s.request_file = e->frame.file;
-  s.request_frame = e->frame.number;
+  s.request_file = e.file;
+  s.request_frame = e.frame_number;
   s.response_file = ref.file;
   s.response_frame = ref.number;
   s.client = d.destination;
   s.client_port = d.destination_port;
-  s.time = proto::sys_nanoseconds(std::chrono::nanoseconds(e->time_ns));
+  s.time = proto::sys_nanoseconds(std::chrono::nanoseconds(e.time_ns));
   keep_if_slow(s);
 }
 
@@ -153,8 +164,7 @@ void census::state::keep_if_slow(const model::slow_response& s) {
 // before the last datagram, else pending (the input ended before its answer was due).
 void census::state::settle_waiting(model::census_result& out) const {
   const std::int64_t end = r.last_time ? r.last_time->time_since_epoch().count() : 0;
-  waiting.for_each([&](const detail::request_key&, const detail::request_entry& e) {
-    if (e.answered) return;
+  waiting.for_each([&](std::uint64_t, const detail::request_entry& e) {
     if (end - e.time_ns > timeout_ns) {
       ++out.matching.unanswered;
     } else {

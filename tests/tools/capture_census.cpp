@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   o.top = SIZE_MAX;
   o.slowest = SIZE_MAX;
   bool throughput = false;
+  bool read_only = false;  // the floor: libpcap's read loop alone
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -96,6 +97,9 @@ int main(int argc, char** argv) {
       model::ip_address addr;
       if (!model::parse_ip_address(argv[++i], addr)) return 2;
       o.server_addresses.push_back(addr);
+    } else if (a == "--read-only") {
+      read_only = true;
+      throughput = true;
     } else if (a == "--throughput") {
       throughput = true;
       o.top = 10;
@@ -107,10 +111,16 @@ int main(int argc, char** argv) {
   capture::census census(o);
   capture::pcap_files files(paths);
   const auto start = std::chrono::steady_clock::now();
+  std::uint64_t bytes = 0;
   const auto frames = files.read([&](const capture::frame_view& v) {
-    census.add_frame(v.time, v.link_type, v.bytes, {v.source, v.number});
+    if (read_only) {
+      bytes += v.bytes.size();
+    } else {
+      census.add_frame(v.time, v.link_type, v.bytes, {v.source, v.number});
+    }
     return true;
   });
+  if (read_only && bytes == 0 && frames > 0) return 1;
   const auto r = census.result();
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   if (throughput) {
