@@ -35,7 +35,7 @@ struct client_state {
   model::ip_address address;
   std::uint8_t recent_count = 0, recent_next = 0;
   std::uint16_t total_mask = 0, interval_mask = 0;  // version bits 0-7, mode bits 8-15
-  std::uint32_t last_interval = 0;  // relative interval index + 1; 0: none yet
+  std::uint32_t last_interval = 0;                  // relative interval index + 1; 0: none yet
   std::uint32_t requests = 0;
   std::int64_t first_ns = 0, last_ns = 0;
   std::array<std::uint32_t, 8> recent_us{};
@@ -83,7 +83,8 @@ struct rate_peak {
   std::int64_t second = INT64_MIN;
   std::uint64_t in_second = 0, peak = 0;
   void add(std::int64_t time_ns) noexcept {
-    const std::int64_t s = time_ns >= 0 ? time_ns / 1'000'000'000 : -1 - (-1 - time_ns) / 1'000'000'000;
+    const std::int64_t s =
+        time_ns >= 0 ? time_ns / 1'000'000'000 : -1 - (-1 - time_ns) / 1'000'000'000;
     if (s > second) {
       second = s;
       in_second = 0;
@@ -130,11 +131,10 @@ struct census::state {
   detail::rate_peak overall_rate;
   detail::fine_histogram delta, processing;
   std::vector<model::slow_response> slowest;  // a min-heap on delta
-  proto::packet packet;  // reused by classify_ntp
+  proto::packet packet;                       // reused by classify_ntp
 
   // flows.cpp
-  void datagram(std::int64_t t, const decoded_frame& d, const ntp_classification& c,
-                frame_ref ref);
+  void datagram(std::int64_t t, const decoded_frame& d, const ntp_classification& c, frame_ref ref);
   void roll_interval(std::int64_t t);
   void close_interval();
   void count_request(std::int64_t t, const decoded_frame& d, std::uint8_t version,

@@ -53,8 +53,9 @@ class flat_map {
     }
   }
 
-  /// Removes `key` (its value moved to *removed when given); false when absent. Later entries of the probe run move back into the gap,
-  /// so that every lookup still stops at the first empty slot.
+  /// Removes `key` (its value moved to *removed when given); false when absent. Later entries of
+  /// the probe run move back into the gap, so that every lookup still stops at the first empty
+  /// slot.
   bool erase(const Key& key, Value* removed = nullptr) noexcept {
     std::size_t i = home(key);
     for (;; i = (i + 1) & mask_) {

@@ -78,13 +78,26 @@ void census::add_decoded(proto::sys_nanoseconds time, const decoded_frame& d, fr
   const std::uint16_t port = s_->options.server_port;
   ++f.frames;
   switch (d.status) {
-    case frame_status::udp: break;
-    case frame_status::unsupported_link: ++f.unsupported_link; return;
-    case frame_status::not_ip: ++f.not_ip; return;
-    case frame_status::truncated: ++f.truncated; return;
-    case frame_status::bad_header: ++f.bad_header; return;
-    case frame_status::other_protocol: ++f.other_protocol; return;
-    case frame_status::too_deep: ++f.too_deep; return;
+    case frame_status::udp:
+      break;
+    case frame_status::unsupported_link:
+      ++f.unsupported_link;
+      return;
+    case frame_status::not_ip:
+      ++f.not_ip;
+      return;
+    case frame_status::truncated:
+      ++f.truncated;
+      return;
+    case frame_status::bad_header:
+      ++f.bad_header;
+      return;
+    case frame_status::other_protocol:
+      ++f.other_protocol;
+      return;
+    case frame_status::too_deep:
+      ++f.too_deep;
+      return;
     case frame_status::fragment:
       ++f.fragments;
       if (d.first_fragment && d.protocol == 17 &&
@@ -123,9 +136,14 @@ void census::state::datagram(std::int64_t t, const decoded_frame& d, const ntp_c
                              frame_ref ref) {
   auto& g = r.datagrams;
   switch (c.kind) {
-    case ntp_kind::truncated: ++g.truncated; return;
-    case ntp_kind::malformed: ++g.malformed; return;
-    default: break;
+    case ntp_kind::truncated:
+      ++g.truncated;
+      return;
+    case ntp_kind::malformed:
+      ++g.malformed;
+      return;
+    default:
+      break;
   }
   ++g.ntp;
   if (c.header_only) ++g.header_only;
@@ -157,7 +175,9 @@ void census::state::datagram(std::int64_t t, const decoded_frame& d, const ntp_c
     case 4:
       if (from_server) answer(t, d, ref);
       return;
-    case 5: ++r.broadcasts; return;
+    case 5:
+      ++r.broadcasts;
+      return;
     default:  // 6, 7
       if (to_server) count_control(d);
       return;
@@ -204,9 +224,11 @@ void census::state::count_request(std::int64_t t, const decoded_frame& d, std::u
   detail::client_state& c = clients[*slot];
   if (c.requests > 0) {
     const std::int64_t gap_us = std::max<std::int64_t>(t - c.last_ns, 0) / 1000;
-    c.recent_us[c.recent_next] = static_cast<std::uint32_t>(std::min<std::int64_t>(gap_us, UINT32_MAX));
+    c.recent_us[c.recent_next] =
+        static_cast<std::uint32_t>(std::min<std::int64_t>(gap_us, UINT32_MAX));
     c.recent_next = static_cast<std::uint8_t>((c.recent_next + 1) % c.recent_us.size());
-    c.recent_count = static_cast<std::uint8_t>(std::min<std::size_t>(c.recent_count + 1u, c.recent_us.size()));
+    c.recent_count =
+        static_cast<std::uint8_t>(std::min<std::size_t>(c.recent_count + 1u, c.recent_us.size()));
   }
   ++c.requests;
   c.last_ns = std::max(c.last_ns, t);
@@ -252,7 +274,8 @@ void fill_talkers(model::census_result& out, const std::vector<detail::client_st
   std::vector<std::uint32_t> order(clients.size());
   for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   const auto by_requests = [&](std::uint32_t a, std::uint32_t b) {
-    if (clients[a].requests != clients[b].requests) return clients[a].requests > clients[b].requests;
+    if (clients[a].requests != clients[b].requests)
+      return clients[a].requests > clients[b].requests;
     return clients[a].address < clients[b].address;
   };
   const std::size_t n = std::min(top, order.size());

@@ -13,12 +13,12 @@ using proto::load_be32;
 
 constexpr std::uint16_t ethertype_ipv4 = 0x0800;
 constexpr std::uint16_t ethertype_ipv6 = 0x86dd;
-constexpr std::uint16_t ethertype_vlan = 0x8100;     // IEEE 802.1Q
-constexpr std::uint16_t ethertype_qinq = 0x88a8;     // IEEE 802.1ad
-constexpr std::uint16_t ethertype_qinq_old = 0x9100; // pre-standard QinQ
+constexpr std::uint16_t ethertype_vlan = 0x8100;      // IEEE 802.1Q
+constexpr std::uint16_t ethertype_qinq = 0x88a8;      // IEEE 802.1ad
+constexpr std::uint16_t ethertype_qinq_old = 0x9100;  // pre-standard QinQ
 constexpr std::uint16_t ethertype_mpls = 0x8847;
 constexpr std::uint16_t ethertype_mpls_multicast = 0x8848;
-constexpr std::uint16_t gre_teb = 0x6558;            // transparent Ethernet bridging
+constexpr std::uint16_t gre_teb = 0x6558;  // transparent Ethernet bridging
 constexpr std::uint16_t gre_erspan2 = 0x88be;
 constexpr std::uint16_t gre_erspan3 = 0x22eb;
 constexpr std::uint8_t ip_proto_ipip = 4;
@@ -68,17 +68,35 @@ class decoder {
 
 decoded_frame decoder::run(std::uint32_t link_type, bytes frame) {
   switch (link_type) {
-    case link::null: null_loopback(frame, false); break;
-    case link::loop: null_loopback(frame, true); break;
-    case link::ethernet: ethernet(frame); break;
-    case link::linux_sll: linux_sll(frame, 16, 14); break;
-    case link::linux_sll2: linux_sll(frame, 20, 0); break;
+    case link::null:
+      null_loopback(frame, false);
+      break;
+    case link::loop:
+      null_loopback(frame, true);
+      break;
+    case link::ethernet:
+      ethernet(frame);
+      break;
+    case link::linux_sll:
+      linux_sll(frame, 16, 14);
+      break;
+    case link::linux_sll2:
+      linux_sll(frame, 20, 0);
+      break;
     case link::raw_dlt:
     case link::raw_openbsd:
-    case link::raw: raw_ip(frame); break;
-    case link::ipv4: ipv4(frame); break;
-    case link::ipv6: ipv6(frame); break;
-    default: stop(frame_status::unsupported_link, frame_layer::link); break;
+    case link::raw:
+      raw_ip(frame);
+      break;
+    case link::ipv4:
+      ipv4(frame);
+      break;
+    case link::ipv6:
+      ipv6(frame);
+      break;
+    default:
+      stop(frame_status::unsupported_link, frame_layer::link);
+      break;
   }
   return out_;
 }
@@ -107,9 +125,12 @@ void decoder::linux_sll(bytes b, std::size_t header, std::size_t protocol_at) {
 void decoder::raw_ip(bytes b) {
   if (b.empty()) return stop(frame_status::truncated, frame_layer::link);
   switch (b[0] >> 4) {
-    case 4: return ipv4(b);
-    case 6: return ipv6(b);
-    default: return stop(frame_status::not_ip, frame_layer::link);
+    case 4:
+      return ipv4(b);
+    case 6:
+      return ipv6(b);
+    default:
+      return stop(frame_status::not_ip, frame_layer::link);
   }
 }
 
@@ -122,8 +143,10 @@ void decoder::ethernet(bytes b) {
 // (LLC follows): not IP.
 void decoder::ethertype(std::uint16_t type, bytes b, frame_layer layer) {
   switch (type) {
-    case ethertype_ipv4: return ipv4(b);
-    case ethertype_ipv6: return ipv6(b);
+    case ethertype_ipv4:
+      return ipv4(b);
+    case ethertype_ipv6:
+      return ipv6(b);
     case ethertype_vlan:
     case ethertype_qinq:
     case ethertype_qinq_old:
@@ -132,8 +155,10 @@ void decoder::ethertype(std::uint16_t type, bytes b, frame_layer layer) {
       ++out_.vlan_tags;
       return ethertype(load_be16(b, 2), b.subspan(4), frame_layer::vlan);
     case ethertype_mpls:
-    case ethertype_mpls_multicast: return mpls(b);
-    default: return stop(frame_status::not_ip, layer);
+    case ethertype_mpls_multicast:
+      return mpls(b);
+    default:
+      return stop(frame_status::not_ip, layer);
   }
 }
 
@@ -189,17 +214,23 @@ void decoder::ipv6(bytes b) {
   for (std::size_t n = 0;; ++n) {
     std::size_t length = 0;
     switch (next) {
-      case 0:     // hop-by-hop options
-      case 43:    // routing
-      case 60:    // destination options
-      case 135:   // mobility
-      case 139:   // HIP
-      case 140:   // shim6
+      case 0:    // hop-by-hop options
+      case 43:   // routing
+      case 60:   // destination options
+      case 135:  // mobility
+      case 139:  // HIP
+      case 140:  // shim6
         length = rest.size() >= 2 ? (std::size_t{rest[1]} + 1) * 8 : 2;
         break;
-      case 51: length = rest.size() >= 2 ? (std::size_t{rest[1]} + 2) * 4 : 2; break;  // AH
-      case 44: length = 8; break;  // fragment
-      default: out_.protocol = next; return ip_payload(next, rest, declared);
+      case 51:
+        length = rest.size() >= 2 ? (std::size_t{rest[1]} + 2) * 4 : 2;
+        break;  // AH
+      case 44:
+        length = 8;
+        break;  // fragment
+      default:
+        out_.protocol = next;
+        return ip_payload(next, rest, declared);
     }
     if (n >= max_ipv6_extensions) return stop(frame_status::too_deep, frame_layer::ipv6_extension);
     if (length > declared) return stop(frame_status::bad_header, frame_layer::ipv6_extension);
@@ -236,7 +267,8 @@ void decoder::fragment(std::uint8_t protocol, bytes b, bool first, frame_layer l
 void decoder::ip_payload(std::uint8_t protocol, bytes b, std::size_t declared) {
   out_.protocol = protocol;
   switch (protocol) {
-    case ip_proto_udp: return udp(b, declared);
+    case ip_proto_udp:
+      return udp(b, declared);
     case ip_proto_ipip:
       if (enter_tunnel(frame_layer::ipv4)) ipv4(b);
       return;
@@ -246,7 +278,8 @@ void decoder::ip_payload(std::uint8_t protocol, bytes b, std::size_t declared) {
     case ip_proto_gre:
       if (enter_tunnel(frame_layer::gre)) gre(b);
       return;
-    default: return stop(frame_status::other_protocol, frame_layer::ipv4);
+    default:
+      return stop(frame_status::other_protocol, frame_layer::ipv4);
   }
 }
 
@@ -314,8 +347,10 @@ bool link_type_supported(std::uint32_t t) noexcept {
     case link::linux_sll:
     case link::ipv4:
     case link::ipv6:
-    case link::linux_sll2: return true;
-    default: return false;
+    case link::linux_sll2:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -325,7 +360,7 @@ decoded_frame decode_frame(std::uint32_t link_type, std::span<const std::uint8_t
 }
 
 ntp_classification classify_ntp(std::span<const std::uint8_t> payload, bool truncated,
-                                 proto::packet& packet) {
+                                proto::packet& packet) {
   ntp_classification c;
   if (payload.empty()) {
     c.kind = truncated ? ntp_kind::truncated : ntp_kind::malformed;

@@ -77,8 +77,8 @@ model::latency_histogram coarse_buckets() {
 }
 
 void add_coarse(model::latency_histogram& h, std::uint64_t ns) noexcept {
-  const auto v = std::chrono::nanoseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(
-      ns, static_cast<std::uint64_t>(INT64_MAX))));
+  const auto v = std::chrono::nanoseconds(static_cast<std::int64_t>(
+      std::min<std::uint64_t>(ns, static_cast<std::uint64_t>(INT64_MAX))));
   // Prometheus' le: a value equal to a bound belongs to that bucket.
   const auto it = std::lower_bound(h.upper_bounds.begin(), h.upper_bounds.end(), v);
   ++h.counts[static_cast<std::size_t>(it - h.upper_bounds.begin())];

@@ -77,8 +77,7 @@ void census::state::expire(std::int64_t t) {
 void census::state::wait_for_answer(std::int64_t t, const decoded_frame& d, frame_ref ref) {
   ++r.matching.requests;
   const auto key = key_of_request(d, packet.transmit.bits());
-  if (waiting.find(key) != nullptr ||
-      answered_recently[key % detail::recent_answers] == key) {
+  if (waiting.find(key) != nullptr || answered_recently[key % detail::recent_answers] == key) {
     // The same bytes again (a client resending its request, or a frame captured twice):
     // the first one stays the one an answer is timed against.
     ++r.matching.duplicate_requests;

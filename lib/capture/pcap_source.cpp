@@ -4,6 +4,7 @@
 #include "ntpkit/capture/pcap_source.hpp"
 
 #include <pcap/pcap.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -13,8 +14,6 @@
 #include <cstring>
 #include <string_view>
 
-#include <unistd.h>
-
 namespace ntpkit::capture {
 namespace {
 
@@ -23,14 +22,20 @@ class capture_category_impl : public std::error_category {
   const char* name() const noexcept override { return "ntpkit.capture"; }
   std::string message(int v) const override {
     switch (static_cast<capture_errc>(v)) {
-      case capture_errc::not_a_capture: return "not a pcap or pcapng file";
-      case capture_errc::cut: return "the file ends inside a frame";
-      case capture_errc::read_failed: return "read error";
-      case capture_errc::gzip_failed: return "corrupt gzip stream";
+      case capture_errc::not_a_capture:
+        return "not a pcap or pcapng file";
+      case capture_errc::cut:
+        return "the file ends inside a frame";
+      case capture_errc::read_failed:
+        return "read error";
+      case capture_errc::gzip_failed:
+        return "corrupt gzip stream";
       case capture_errc::mixed_interfaces:
         return "pcapng interfaces of different link types or snapshot lengths";
-      case capture_errc::live_failed: return "cannot capture on the interface";
-      case capture_errc::filter_failed: return "cannot set the capture filter";
+      case capture_errc::live_failed:
+        return "cannot capture on the interface";
+      case capture_errc::filter_failed:
+        return "cannot set the capture filter";
     }
     return "unknown capture error";
   }
@@ -150,13 +155,13 @@ void pcap_files::impl::open_one(std::size_t index) {
     r.pcapng = magic_of(raw) == pcapng_magic;
   }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  f.pcap = stream ? pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_NANO,
-                                                             errbuf)
-                  : nullptr;
+  f.pcap =
+      stream ? pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_NANO, errbuf)
+             : nullptr;
   if (!f.pcap) {
     if (stream) std::fclose(stream);  // pcap_fopen_offline leaves it to the caller on failure
-    r.error = f.gzip && f.gzip->error != Z_OK ? capture_errc::gzip_failed
-                                              : capture_errc::not_a_capture;
+    r.error =
+        f.gzip && f.gzip->error != Z_OK ? capture_errc::gzip_failed : capture_errc::not_a_capture;
     r.detail = f.gzip && !f.gzip->message.empty() ? f.gzip->message : errbuf;
     return;
   }
@@ -346,8 +351,7 @@ void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
 }  // namespace
 
 result<std::size_t> live_capture::read_some(const frame_callback& on_frame, int max_frames) {
-  dispatch_context c{&on_frame, impl_->pcap, link_type(), impl_->nanoseconds,
-                     &impl_->frames};
+  dispatch_context c{&on_frame, impl_->pcap, link_type(), impl_->nanoseconds, &impl_->frames};
   const int n = pcap_dispatch(impl_->pcap, max_frames, on_packet, reinterpret_cast<u_char*>(&c));
   if (n == PCAP_ERROR) return capture_errc::read_failed;
   return static_cast<std::size_t>(std::max(n, 0));

@@ -114,10 +114,10 @@ TEST_CASE("late, duplicate and unmatched answers are counted apart from the stat
   o.response_timeout = 5s;
   harness h(o);
   h.request(0, a, 40001, 0x1);
-  h.response(7 * sec, a, 40001, 0x1);       // after the timeout, within twice it: late
+  h.response(7 * sec, a, 40001, 0x1);  // after the timeout, within twice it: late
   h.request(20 * sec, b, 40002, 0x2);
   h.response(20 * sec + 1 * ms, b, 40002, 0x2);
-  h.response(20 * sec + 2 * ms, b, 40002, 0x2);  // a second answer
+  h.response(20 * sec + 2 * ms, b, 40002, 0x2);   // a second answer
   h.response(20 * sec + 3 * ms, b, 40002, 0x99);  // to nothing captured
   h.response(20 * sec + 4 * ms, b, 40003, 0x2);   // other port: not the same conversation
   const auto r = h.c.result();
@@ -161,14 +161,14 @@ TEST_CASE("control clients and spoofed-looking sources are kept apart from clien
   o.server_addresses = {model::ip_address::v4(f::server4)};
   harness h(o);
   h.request(0, a, 40001, 0x1);
-  h.add(1 * ms, f::ipv4(b, f::server4, 17, f::udp(40002, 123, f::bytes{0x16, 2, 0, 1, 0, 0, 0, 0,
-                                                                        0, 0, 0, 0})));
-  h.add(2 * ms, f::ipv4(c3, f::server4, 17, f::udp(40003, 123, f::bytes{0x17, 0, 3, 42, 0, 0, 0,
-                                                                         0})));
-  h.request(3 * ms, c3, 0, 0x2);                       // port 0
-  h.request(4 * ms, {224, 0, 1, 1}, 123, 0x3);         // multicast source
-  h.request(5 * ms, {255, 255, 255, 255}, 123, 0x4);   // broadcast source
-  h.request(6 * ms, f::server4, 50000, 0x5);           // the server's own address
+  h.add(1 * ms, f::ipv4(b, f::server4, 17,
+                        f::udp(40002, 123, f::bytes{0x16, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0})));
+  h.add(2 * ms,
+        f::ipv4(c3, f::server4, 17, f::udp(40003, 123, f::bytes{0x17, 0, 3, 42, 0, 0, 0, 0})));
+  h.request(3 * ms, c3, 0, 0x2);                              // port 0
+  h.request(4 * ms, {224, 0, 1, 1}, 123, 0x3);                // multicast source
+  h.request(5 * ms, {255, 255, 255, 255}, 123, 0x4);          // broadcast source
+  h.request(6 * ms, f::server4, 50000, 0x5);                  // the server's own address
   h.request(7 * ms, a, 40001, 0x6, 4, 3, {198, 51, 100, 9});  // to another server: not ours
   const auto r = h.c.result();
   CHECK(r.clients == 1);

@@ -66,7 +66,7 @@ inline bytes udp(std::uint16_t sport, std::uint16_t dport, const bytes& payload,
 }
 
 struct ipv4_opts {
-  bytes options;              ///< multiple of 4 bytes
+  bytes options;  ///< multiple of 4 bytes
   bool more_fragments = false;
   std::uint16_t offset8 = 0;  ///< fragment offset in 8-byte units
   std::uint32_t total = 0;    ///< total length override (0: computed)
@@ -147,8 +147,8 @@ inline bytes ethernet(std::uint16_t ethertype, const bytes& payload,
 /// Linux cooked v1 (16 bytes) and v2 (20 bytes) headers.
 inline bytes sll(std::uint16_t protocol, const bytes& payload) {
   bytes b;
-  put16(b, 0);      // packet type: to us
-  put16(b, 1);      // ARPHRD_ETHER
+  put16(b, 0);  // packet type: to us
+  put16(b, 1);  // ARPHRD_ETHER
   put16(b, 6);
   for (int i = 0; i < 8; ++i) b.push_back(static_cast<std::uint8_t>(i < 6 ? 0x10 + i : 0));
   put16(b, protocol);

@@ -97,15 +97,14 @@ TEST_CASE("link layers that do not carry IP are typed, not guessed") {
 }
 
 TEST_CASE("802.1Q, 802.1ad and 0x9100 tags are passed and counted; a fifth is too deep") {
-  check_request(decode_frame(link::ethernet, f::ethernet(0x0800, request4(), {0x8100})), false,
-                0, 1);
+  check_request(decode_frame(link::ethernet, f::ethernet(0x0800, request4(), {0x8100})), false, 0,
+                1);
   check_request(decode_frame(link::ethernet, f::ethernet(0x86dd, request6(), {0x88a8, 0x8100})),
                 true, 0, 2);
   check_request(decode_frame(link::ethernet, f::ethernet(0x0800, request4(), {0x9100, 0x8100})),
                 false, 0, 2);
-  const auto deep =
-      decode_frame(link::ethernet,
-                   f::ethernet(0x0800, request4(), {0x88a8, 0x8100, 0x8100, 0x8100, 0x8100}));
+  const auto deep = decode_frame(
+      link::ethernet, f::ethernet(0x0800, request4(), {0x88a8, 0x8100, 0x8100, 0x8100, 0x8100}));
   CHECK(deep.status == frame_status::too_deep);
   CHECK(deep.layer == frame_layer::vlan);
   // SLL keeps a tag when the driver did not strip it.
@@ -149,9 +148,8 @@ TEST_CASE("IPv4 options are skipped by the header length; impossible lengths are
 TEST_CASE("IPv4 total length: padding is cut off, a short capture is marked, 0 means captured") {
   // 4 payload bytes: the Ethernet frame is padded to 60 bytes; the payload stays 4 bytes.
   const f::bytes small = {1, 2, 3, 4};
-  auto d = decode_frame(link::ethernet,
-                        f::ethernet(0x0800, f::ipv4(f::client4, f::server4, 17,
-                                                    f::udp(50000, 123, small))));
+  auto d = decode_frame(link::ethernet, f::ethernet(0x0800, f::ipv4(f::client4, f::server4, 17,
+                                                                    f::udp(50000, 123, small))));
   REQUIRE(d.status == frame_status::udp);
   CHECK(d.payload.size() == 4);
   CHECK_FALSE(d.payload_truncated);
@@ -173,9 +171,9 @@ TEST_CASE("IPv4 fragments are counted as fragments, never read as NTP") {
   const auto datagram = f::udp(50000, 123, request);
   f::ipv4_opts first;
   first.more_fragments = true;
-  auto d = decode_frame(link::raw, f::ipv4(f::client4, f::server4, 17,
-                                           f::bytes(datagram.begin(), datagram.begin() + 32),
-                                           first));
+  auto d =
+      decode_frame(link::raw, f::ipv4(f::client4, f::server4, 17,
+                                      f::bytes(datagram.begin(), datagram.begin() + 32), first));
   CHECK(d.status == frame_status::fragment);
   CHECK(d.first_fragment);
   CHECK(d.protocol == 17);
@@ -246,9 +244,9 @@ TEST_CASE("tunnels report the innermost addresses and their depth") {
   // ERSPAN type II: 8 bytes after a GRE header with a sequence number, then Ethernet.
   auto erspan = f::bytes{0x10, 0x01, 0, 0, 0, 0, 0, 0};
   f::append(erspan, f::ethernet(0x0800, request4()));
-  check_request(decode_frame(link::raw, f::ipv4(a, b, 47, f::gre(0x88be, erspan, false, false,
-                                                                 true))),
-                false, 1);
+  check_request(
+      decode_frame(link::raw, f::ipv4(a, b, 47, f::gre(0x88be, erspan, false, false, true))), false,
+      1);
   // GRE version 1 (PPTP) and the RFC 1701 routing bit are not decoded.
   auto v1 = f::gre(0x880b, request4());
   v1[1] = 1;
@@ -263,9 +261,11 @@ TEST_CASE("tunnels report the innermost addresses and their depth") {
   CHECK(d.status == frame_status::udp);
   CHECK(d.destination_port == 4789);
   // GRE in VXLAN in 6in4 in IPIP: depth 4 is allowed, one more is too deep.
-  const auto three = f::ipv4(a, b, 4, f::ipv4(a, b, 41, f::ipv6(f::server6, f::client6, 17,
-                                                                f::udp(1, 4789, f::vxlan(
-                                                                    f::ethernet(0x0800, request4()))))));
+  const auto three =
+      f::ipv4(a, b, 4,
+              f::ipv4(a, b, 41,
+                      f::ipv6(f::server6, f::client6, 17,
+                              f::udp(1, 4789, f::vxlan(f::ethernet(0x0800, request4()))))));
   check_request(decode_frame(link::raw, three), false, 3);
   const auto four = f::ipv4(a, b, 47, f::gre(0x0800, three));
   check_request(decode_frame(link::raw, four), false, 4);
@@ -298,9 +298,11 @@ TEST_CASE("every truncation of a valid frame gives a typed reason and stays insi
       {link::null, f::null_le(2, request4())},
       {link::loop, f::loop(24, request6())},
       {link::raw, f::ipv4(a, b, 41, request6())},
-      {link::raw, f::ipv4(a, b, 47, f::gre(0x6558, f::ethernet(0x0800, request4()), true, true, true))},
+      {link::raw,
+       f::ipv4(a, b, 47, f::gre(0x6558, f::ethernet(0x0800, request4()), true, true, true))},
       {link::ethernet,
-       f::ethernet(0x0800, f::ipv4(a, b, 17, f::udp(1, 4789, f::vxlan(f::ethernet(0x86dd, request6())))))},
+       f::ethernet(0x0800,
+                   f::ipv4(a, b, 17, f::udp(1, 4789, f::vxlan(f::ethernet(0x86dd, request6())))))},
   };
   for (const auto& [lt, full] : frames) {
     const auto whole = decode_frame(lt, full);
@@ -312,9 +314,10 @@ TEST_CASE("every truncation of a valid frame gives a typed reason and stays insi
       const auto d = decode_frame(lt, cut);
       CHECK(inside(d.payload, cut));
       CHECK(d.payload.size() <= d.payload_length);
-      const bool typed = d.status == frame_status::truncated ||
-                         (d.status == frame_status::udp && d.payload_truncated) ||
-                         (d.status == frame_status::udp && d.payload.size() == whole.payload.size());
+      const bool typed =
+          d.status == frame_status::truncated ||
+          (d.status == frame_status::udp && d.payload_truncated) ||
+          (d.status == frame_status::udp && d.payload.size() == whole.payload.size());
       CHECK(typed);
       const auto again = decode_frame(lt, cut);
       CHECK(again.status == d.status);
@@ -327,7 +330,7 @@ TEST_CASE("random bytes under every link type never read outside the frame") {
   const std::uint64_t seed = 0x5eed0001;
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
-  const std::uint32_t links[] = {link::null, link::ethernet, link::raw, link::loop,
+  const std::uint32_t links[] = {link::null,      link::ethernet,   link::raw,  link::loop,
                                  link::linux_sll, link::linux_sll2, link::ipv4, link::ipv6};
   for (int i = 0; i < 20000; ++i) {
     f::bytes frame(rng() % 200);

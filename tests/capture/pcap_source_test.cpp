@@ -180,8 +180,8 @@ TEST_CASE("unreadable and non-capture files are clear errors; the other files ar
   f::write_file(d.file("text.pcap"), f::bytes{'h', 'e', 'l', 'l', 'o', '\n', 0, 0, 0, 0});
   f::write_file(d.file("empty.pcap"), {});
   f::write_file(d.file("good.pcap"), f::pcap_file(link::raw, three_records()));
-  pcap_files files({d.file("missing.pcap"), d.file("text.pcap"), d.file("empty.pcap"),
-                    d.file("good.pcap")});
+  pcap_files files(
+      {d.file("missing.pcap"), d.file("text.pcap"), d.file("empty.pcap"), d.file("good.pcap")});
   CHECK(read_all(files).size() == 3);
   const auto& r = files.files();
   CHECK(r[0].error == std::errc::no_such_file_or_directory);
@@ -227,8 +227,9 @@ TEST_CASE("gzip-compressed captures read as the same frames; corrupt and cut str
 
 TEST_CASE("several files are merged in capture-time order, ties to the first listed") {
   temp_dir d;
-  f::write_file(d.file("1.pcap"),
-                f::pcap_file(link::raw, {{t0, request(1)}, {t0 + 30, request(3)}, {t0 + 50, request(5)}}));
+  f::write_file(
+      d.file("1.pcap"),
+      f::pcap_file(link::raw, {{t0, request(1)}, {t0 + 30, request(3)}, {t0 + 50, request(5)}}));
   f::write_file(d.file("2.pcapng"),
                 f::pcapng_file({{link::ethernet}}, {{t0 + 10, f::ethernet(0x0800, request(2))},
                                                     {t0 + 30, f::ethernet(0x0800, request(4))}}));

@@ -98,9 +98,8 @@ void check(const census& c, const census_options& o) {
   NTPKIT_FUZZ_CHECK(packets == r.datagrams.ntp);
   NTPKIT_FUZZ_CHECK(requests >= m.requests);
   const auto& f = r.frames;
-  NTPKIT_FUZZ_CHECK(f.frames == f.ntp + f.other_udp + f.unsupported_link + f.not_ip +
-                                    f.truncated + f.bad_header + f.fragments + f.other_protocol +
-                                    f.too_deep);
+  NTPKIT_FUZZ_CHECK(f.frames == f.ntp + f.other_udp + f.unsupported_link + f.not_ip + f.truncated +
+                                    f.bad_header + f.fragments + f.other_protocol + f.too_deep);
   NTPKIT_FUZZ_CHECK(f.ntp == r.datagrams.ntp + r.datagrams.malformed + r.datagrams.truncated);
   NTPKIT_FUZZ_CHECK(r.slowest.size() <= std::min<std::uint64_t>(o.slowest, m.matched));
 }
@@ -131,7 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     model::ip_address client = client_address(who & 7u);
     if (variant == 2) client = model::ip_address::v4(std::array<std::uint8_t, 4>{224, 0, 1, 1});
     const auto srv = server_address(client);
-    const std::uint16_t port = variant == 1 ? 0 : static_cast<std::uint16_t>(40000 + (who >> 3 & 7u));
+    const std::uint16_t port =
+        variant == 1 ? 0 : static_cast<std::uint16_t>(40000 + (who >> 3 & 7u));
     d.source = from_server ? srv : client;
     d.destination = from_server ? client : srv;
     d.source_port = from_server ? 123 : port;

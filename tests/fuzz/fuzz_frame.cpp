@@ -26,10 +26,9 @@ namespace {
 using namespace ntpkit;
 using namespace ntpkit::capture;
 
-constexpr std::uint32_t link_types[] = {link::null,      link::ethernet,   link::raw_dlt,
-                                        link::raw_openbsd, link::raw,      link::loop,
-                                        link::linux_sll, link::ipv4,       link::ipv6,
-                                        link::linux_sll2};
+constexpr std::uint32_t link_types[] = {
+    link::null, link::ethernet,  link::raw_dlt, link::raw_openbsd, link::raw,
+    link::loop, link::linux_sll, link::ipv4,    link::ipv6,        link::linux_sll2};
 
 bool same(const decoded_frame& a, const decoded_frame& b) {
   return a.status == b.status && a.layer == b.layer && a.source == b.source &&
@@ -52,7 +51,8 @@ void check_ntp(const decoded_frame& d) {
     NTPKIT_FUZZ_CHECK(c.mode >= 1 && c.mode <= 5);
     const auto wire = c.header_only ? d.payload.first(proto::header_size) : d.payload;
     const auto out = proto::serialize_packet(p);
-    NTPKIT_FUZZ_CHECK(out.size() == wire.size() && std::equal(out.begin(), out.end(), wire.begin()));
+    NTPKIT_FUZZ_CHECK(out.size() == wire.size() &&
+                      std::equal(out.begin(), out.end(), wire.begin()));
   }
   if (c.kind == ntp_kind::control || c.kind == ntp_kind::private_mode) {
     NTPKIT_FUZZ_CHECK(c.mode == 6 || c.mode == 7);

@@ -30,7 +30,7 @@ json split_json(const model::census_split& s) {
 }
 
 json summary_json(const model::latency_summary& s) {
-  return {{"count", s.count}, {"min_ns", s.min.count()}, {"median_ns", s.median.count()},
+  return {{"count", s.count},        {"min_ns", s.min.count()}, {"median_ns", s.median.count()},
           {"p90_ns", s.p90.count()}, {"p99_ns", s.p99.count()}, {"max_ns", s.max.count()}};
 }
 
@@ -38,21 +38,34 @@ json result_json(const model::census_result& r) {
   const auto& f = r.frames;
   const auto& m = r.matching;
   json j;
-  j["frames"] = {{"frames", f.frames}, {"ntp", f.ntp}, {"other_udp", f.other_udp},
-                 {"not_ip", f.not_ip}, {"truncated", f.truncated}, {"bad_header", f.bad_header},
-                 {"fragments", f.fragments}, {"fragments_ntp_port", f.fragments_ntp_port},
-                 {"other_protocol", f.other_protocol}, {"too_deep", f.too_deep},
-                 {"unsupported_link", f.unsupported_link}, {"tunnelled", f.tunnelled},
+  j["frames"] = {{"frames", f.frames},
+                 {"ntp", f.ntp},
+                 {"other_udp", f.other_udp},
+                 {"not_ip", f.not_ip},
+                 {"truncated", f.truncated},
+                 {"bad_header", f.bad_header},
+                 {"fragments", f.fragments},
+                 {"fragments_ntp_port", f.fragments_ntp_port},
+                 {"other_protocol", f.other_protocol},
+                 {"too_deep", f.too_deep},
+                 {"unsupported_link", f.unsupported_link},
+                 {"tunnelled", f.tunnelled},
                  {"vlan", f.vlan}};
-  j["datagrams"] = {{"ntp", r.datagrams.ntp}, {"malformed", r.datagrams.malformed},
-                    {"truncated", r.datagrams.truncated}, {"split", split_json(r.datagrams.split)}};
+  j["datagrams"] = {{"ntp", r.datagrams.ntp},
+                    {"malformed", r.datagrams.malformed},
+                    {"truncated", r.datagrams.truncated},
+                    {"split", split_json(r.datagrams.split)}};
   j["clients"] = r.clients;
   j["client_split"] = split_json(r.client_split);
   j["control_clients"] = r.control_clients;
   j["spoofed_sources"] = r.spoofed_sources;
-  j["matching"] = {{"requests", m.requests}, {"matched", m.matched}, {"late", m.late},
-                   {"unanswered", m.unanswered}, {"pending_at_end", m.pending_at_end},
-                   {"dropped", m.dropped}, {"duplicate_requests", m.duplicate_requests},
+  j["matching"] = {{"requests", m.requests},
+                   {"matched", m.matched},
+                   {"late", m.late},
+                   {"unanswered", m.unanswered},
+                   {"pending_at_end", m.pending_at_end},
+                   {"dropped", m.dropped},
+                   {"duplicate_requests", m.duplicate_requests},
                    {"duplicate_responses", m.duplicate_responses},
                    {"unmatched_responses", m.unmatched_responses}};
   j["delta"] = summary_json(r.delta);
@@ -65,8 +78,10 @@ json result_json(const model::census_result& r) {
   }
   j["answers"] = json::array();
   for (const auto& s : r.slowest) {
-    j["answers"].push_back({{"delta_ns", s.delta.count()}, {"request_file", s.request_file},
-                            {"request_frame", s.request_frame}, {"response_file", s.response_file},
+    j["answers"].push_back({{"delta_ns", s.delta.count()},
+                            {"request_file", s.request_file},
+                            {"request_frame", s.request_frame},
+                            {"response_file", s.response_file},
                             {"response_frame", s.response_frame},
                             {"client", model::to_string(s.client)}});
   }
@@ -136,18 +151,32 @@ int main(int argc, char** argv) {
     std::string error;
     if (f.error.category() == capture::capture_category()) {
       switch (static_cast<capture::capture_errc>(f.error.value())) {
-        case capture::capture_errc::cut: error = "cut"; break;
-        case capture::capture_errc::not_a_capture: error = "not_a_capture"; break;
-        case capture::capture_errc::mixed_interfaces: error = "mixed_interfaces"; break;
-        case capture::capture_errc::gzip_failed: error = "gzip_failed"; break;
-        default: error = "other"; break;
+        case capture::capture_errc::cut:
+          error = "cut";
+          break;
+        case capture::capture_errc::not_a_capture:
+          error = "not_a_capture";
+          break;
+        case capture::capture_errc::mixed_interfaces:
+          error = "mixed_interfaces";
+          break;
+        case capture::capture_errc::gzip_failed:
+          error = "gzip_failed";
+          break;
+        default:
+          error = "other";
+          break;
       }
     } else if (f.error) {
       error = "system";
     }
-    j["files"].push_back({{"path", f.path}, {"frames", f.frames}, {"error", error},
-                          {"detail", f.detail}, {"link_type", f.link_type},
-                          {"compressed", f.compressed}, {"pcapng", f.pcapng}});
+    j["files"].push_back({{"path", f.path},
+                          {"frames", f.frames},
+                          {"error", error},
+                          {"detail", f.detail},
+                          {"link_type", f.link_type},
+                          {"compressed", f.compressed},
+                          {"pcapng", f.pcapng}});
   }
   std::cout << j.dump() << '\n';
   return 0;

@@ -48,8 +48,8 @@ struct census_options {
   /// A request unanswered this long is waited for only as long again (late answers).
   std::chrono::nanoseconds response_timeout = std::chrono::seconds(5);
   std::size_t max_outstanding = std::size_t{1} << 20;  ///< requests waiting for an answer
-  std::size_t top = 10;       ///< top talkers kept in the result
-  std::size_t slowest = 10;   ///< slowest answers kept in the result
+  std::size_t top = 10;                                ///< top talkers kept in the result
+  std::size_t slowest = 10;                            ///< slowest answers kept in the result
   /// Clients whose median request interval is shorter are fast: ntpd's default `discard
   /// average 3` (2^3 s).
   std::chrono::nanoseconds rate_limit = std::chrono::seconds(8);

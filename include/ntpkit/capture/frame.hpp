@@ -30,16 +30,16 @@ namespace ntpkit::capture {
 /// Link-layer header types: libpcap's DLT_ values as pcap_datalink() returns them, and the
 /// LINKTYPE_ values of the file formats where they differ (www.tcpdump.org/linktypes.html).
 namespace link {
-inline constexpr std::uint32_t null = 0;         ///< BSD loopback, AF in host byte order
-inline constexpr std::uint32_t ethernet = 1;     ///< Ethernet II / 802.3
-inline constexpr std::uint32_t raw_dlt = 12;     ///< DLT_RAW on most systems
-inline constexpr std::uint32_t raw_openbsd = 14; ///< DLT_RAW on OpenBSD
-inline constexpr std::uint32_t raw = 101;        ///< LINKTYPE_RAW
-inline constexpr std::uint32_t loop = 108;       ///< OpenBSD loopback, AF in network order
-inline constexpr std::uint32_t linux_sll = 113;  ///< Linux cooked capture v1
-inline constexpr std::uint32_t ipv4 = 228;       ///< LINKTYPE_IPV4
-inline constexpr std::uint32_t ipv6 = 229;       ///< LINKTYPE_IPV6
-inline constexpr std::uint32_t linux_sll2 = 276; ///< Linux cooked capture v2
+inline constexpr std::uint32_t null = 0;          ///< BSD loopback, AF in host byte order
+inline constexpr std::uint32_t ethernet = 1;      ///< Ethernet II / 802.3
+inline constexpr std::uint32_t raw_dlt = 12;      ///< DLT_RAW on most systems
+inline constexpr std::uint32_t raw_openbsd = 14;  ///< DLT_RAW on OpenBSD
+inline constexpr std::uint32_t raw = 101;         ///< LINKTYPE_RAW
+inline constexpr std::uint32_t loop = 108;        ///< OpenBSD loopback, AF in network order
+inline constexpr std::uint32_t linux_sll = 113;   ///< Linux cooked capture v1
+inline constexpr std::uint32_t ipv4 = 228;        ///< LINKTYPE_IPV4
+inline constexpr std::uint32_t ipv6 = 229;        ///< LINKTYPE_IPV6
+inline constexpr std::uint32_t linux_sll2 = 276;  ///< Linux cooked capture v2
 }  // namespace link
 
 /// True for the link types decode_frame knows.
@@ -59,8 +59,8 @@ enum class frame_status : std::uint8_t {
 
 /// The header where decoding stopped.
 enum class frame_layer : std::uint8_t {
-  link,            ///< Ethernet, SLL, SLL2, NULL/LOOP
-  vlan,            ///< an 802.1Q/802.1ad tag
+  link,  ///< Ethernet, SLL, SLL2, NULL/LOOP
+  vlan,  ///< an 802.1Q/802.1ad tag
   ipv4,
   ipv6,
   ipv6_extension,  ///< an IPv6 extension header
@@ -71,7 +71,7 @@ enum class frame_layer : std::uint8_t {
 
 /// Bounds on nesting: each keeps decoding cheap and finite on hostile input.
 inline constexpr std::size_t max_vlan_tags = 4;
-inline constexpr std::size_t max_tunnel_depth = 4;   ///< IP, GRE or VXLAN encapsulations
+inline constexpr std::size_t max_tunnel_depth = 4;  ///< IP, GRE or VXLAN encapsulations
 inline constexpr std::size_t max_ipv6_extensions = 8;
 
 /// Options for decode_frame.
@@ -85,9 +85,9 @@ struct decoded_frame {
   frame_layer layer = frame_layer::link;  ///< for truncated, bad_header, too_deep
   model::ip_address source, destination;  ///< innermost IP header (udp, fragment, other)
   std::uint16_t source_port = 0, destination_port = 0;  ///< udp only
-  std::uint8_t protocol = 0;      ///< innermost IP protocol (17 for udp)
-  std::uint8_t tunnel_depth = 0;  ///< encapsulations passed (0: none)
-  std::uint8_t vlan_tags = 0;     ///< 802.1Q/802.1ad tags passed, all levels
+  std::uint8_t protocol = 0;                            ///< innermost IP protocol (17 for udp)
+  std::uint8_t tunnel_depth = 0;                        ///< encapsulations passed (0: none)
+  std::uint8_t vlan_tags = 0;                           ///< 802.1Q/802.1ad tags passed, all levels
   /// The UDP payload as captured: inside `frame`, without link-layer padding.
   std::span<const std::uint8_t> payload;
   std::uint16_t payload_length = 0;  ///< as the UDP header says (payload.size() or more)
@@ -104,11 +104,11 @@ NTPKIT_API decoded_frame decode_frame(std::uint32_t link_type, std::span<const s
 
 /// What an NTP-port UDP payload is.
 enum class ntp_kind : std::uint8_t {
-  packet,     ///< modes 1-5, parsed by proto::parse_packet (`packet` is set)
-  control,    ///< mode 6 (RFC 9327): classified by the mode bits only
+  packet,        ///< modes 1-5, parsed by proto::parse_packet (`packet` is set)
+  control,       ///< mode 6 (RFC 9327): classified by the mode bits only
   private_mode,  ///< mode 7 (ntpd's private protocol): by the mode bits only
-  truncated,  ///< the capture cut it before the end of the 48-byte header
-  malformed,  ///< not NTP: under 48 bytes, mode 0, or parse_packet refused it (`error`)
+  truncated,     ///< the capture cut it before the end of the 48-byte header
+  malformed,     ///< not NTP: under 48 bytes, mode 0, or parse_packet refused it (`error`)
 };
 
 /// The classification of one payload.

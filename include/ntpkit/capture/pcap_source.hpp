@@ -48,12 +48,12 @@ inline std::error_code make_error_code(capture_errc e) noexcept {
 
 /// One captured frame, valid during the callback only.
 struct frame_view {
-  proto::sys_nanoseconds time{};          ///< capture time
-  std::uint32_t link_type = 0;            ///< DLT_ value (capture/frame.hpp link::)
-  std::span<const std::uint8_t> bytes;    ///< the captured bytes
-  std::uint32_t original_length = 0;      ///< length on the wire (>= bytes.size())
-  std::uint32_t source = 0;               ///< index of the file in the list (0 for live)
-  std::uint64_t number = 0;               ///< frame number in its file from 1 (Wireshark's)
+  proto::sys_nanoseconds time{};        ///< capture time
+  std::uint32_t link_type = 0;          ///< DLT_ value (capture/frame.hpp link::)
+  std::span<const std::uint8_t> bytes;  ///< the captured bytes
+  std::uint32_t original_length = 0;    ///< length on the wire (>= bytes.size())
+  std::uint32_t source = 0;             ///< index of the file in the list (0 for live)
+  std::uint64_t number = 0;             ///< frame number in its file from 1 (Wireshark's)
 };
 
 /// Called for each frame; returns false to stop reading.
@@ -62,12 +62,12 @@ using frame_callback = std::function<bool(const frame_view&)>;
 /// What became of one capture file.
 struct file_report {
   std::string path;
-  std::uint32_t link_type = 0;   ///< of the file (the first interface for pcapng)
-  bool compressed = false;       ///< read through gzip
+  std::uint32_t link_type = 0;  ///< of the file (the first interface for pcapng)
+  bool compressed = false;      ///< read through gzip
   bool pcapng = false;
-  std::uint64_t frames = 0;      ///< frames handed out
-  std::error_code error;         ///< open or read error, capture_errc or a system error
-  std::string detail;            ///< libpcap's or zlib's own message for `error`, if any
+  std::uint64_t frames = 0;  ///< frames handed out
+  std::error_code error;     ///< open or read error, capture_errc or a system error
+  std::string detail;        ///< libpcap's or zlib's own message for `error`, if any
   bool complete() const noexcept { return !error; }
 };
 
@@ -97,10 +97,10 @@ class NTPKIT_API pcap_files {
 
 /// Options of a live capture.
 struct live_options {
-  std::string interface;               ///< "eth0", "lo", "any"
-  std::uint16_t port = 123;            ///< NTP port for the BPF filter
-  int snapshot_length = 1024;          ///< bytes kept of each frame (NTP with NTS fits)
-  int buffer_bytes = 4 << 20;          ///< kernel ring buffer
+  std::string interface;       ///< "eth0", "lo", "any"
+  std::uint16_t port = 123;    ///< NTP port for the BPF filter
+  int snapshot_length = 1024;  ///< bytes kept of each frame (NTP with NTS fits)
+  int buffer_bytes = 4 << 20;  ///< kernel ring buffer
   bool promiscuous = false;
   std::chrono::milliseconds poll_timeout{100};  ///< longest wait in read_some
 };
