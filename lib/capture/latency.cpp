@@ -34,20 +34,28 @@ void fine_histogram::clear() noexcept {
 
 // Nearest rank: the smallest value with at least ceil(q × count) values at or below it,
 // taken as the middle of its bucket.
-std::uint64_t fine_histogram::quantile(double q) const noexcept {
-  auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_));
-  if (static_cast<double>(rank) < q * static_cast<double>(count_)) ++rank;
-  rank = std::clamp<std::uint64_t>(rank, 1, count_);
+template <std::size_t N>
+std::array<std::uint64_t, N> fine_histogram::quantiles(
+    const std::array<double, N>& qs) const noexcept {
+  std::array<std::uint64_t, N> ranks{}, out{};
+  for (std::size_t i = 0; i < N; ++i) {
+    const double exact = qs[i] * static_cast<double>(count_);
+    auto rank = static_cast<std::uint64_t>(exact);
+    if (static_cast<double>(rank) < exact) ++rank;
+    ranks[i] = std::clamp<std::uint64_t>(rank, 1, count_);
+    out[i] = max_;
+  }
   std::uint64_t seen = 0;
-  for (std::size_t b = 0; b < buckets; ++b) {
+  std::size_t next = 0;
+  for (std::size_t b = 0; b < buckets && next < N; ++b) {
     seen += counts_[b];
-    if (seen >= rank) {
+    while (next < N && seen >= ranks[next]) {
       const std::uint64_t low = lower_bound_of(b);
       const std::uint64_t high = b + 1 < buckets ? lower_bound_of(b + 1) : low;
-      return std::clamp(low + (high - low) / 2, min_, max_);
+      out[next++] = std::clamp(low + (high - low) / 2, min_, max_);
     }
   }
-  return max_;
+  return out;
 }
 
 model::latency_summary fine_histogram::summary() const {
@@ -55,11 +63,12 @@ model::latency_summary fine_histogram::summary() const {
   s.count = count_;
   if (count_ == 0) return s;
   using ns = std::chrono::nanoseconds;
-  s.min = ns(min_);
-  s.max = ns(max_);
-  s.median = ns(quantile(0.5));
-  s.p90 = ns(quantile(0.9));
-  s.p99 = ns(quantile(0.99));
+  s.min = ns(static_cast<std::int64_t>(min_));
+  s.max = ns(static_cast<std::int64_t>(max_));
+  const auto q = quantiles(std::array<double, 3>{0.5, 0.9, 0.99});
+  s.median = ns(static_cast<std::int64_t>(q[0]));
+  s.p90 = ns(static_cast<std::int64_t>(q[1]));
+  s.p99 = ns(static_cast<std::int64_t>(q[2]));
   return s;
 }
 

@@ -31,7 +31,9 @@ class fine_histogram {
   static std::uint64_t lower_bound_of(std::size_t bucket) noexcept;
 
  private:
-  std::uint64_t quantile(double q) const noexcept;
+  /// The nearest-rank quantiles for `qs` (ascending), in one pass over the buckets.
+  template <std::size_t N>
+  std::array<std::uint64_t, N> quantiles(const std::array<double, N>& qs) const noexcept;
   std::vector<std::uint64_t> counts_;
   std::uint64_t count_ = 0, min_ = 0, max_ = 0;
 };
