@@ -121,8 +121,7 @@ struct census::state {
   detail::flat_map<std::uint64_t, detail::request_entry, detail::identity_hash> waiting;
   std::deque<detail::queued_request> queue;  // tracked requests in arrival order
   std::uint64_t queue_base = 0;              // sequence number of queue.front()
-  std::vector<std::uint64_t> answered_recently =
-      std::vector<std::uint64_t>(detail::recent_answers, 0);
+  std::vector<std::uint64_t> answered_recently;  // recent_answers slots from the first answer
 
   bool have_base = false;
   std::int64_t base_interval = 0;
@@ -146,6 +145,7 @@ struct census::state {
   // matching.cpp
   void expire(std::int64_t t);
   void retire_oldest(std::uint64_t& counter);
+  bool answered_recently_has(std::uint64_t key) const noexcept;
   void wait_for_answer(std::int64_t t, const decoded_frame& d, frame_ref ref);
   void answer(std::int64_t t, const decoded_frame& d, frame_ref ref);
   void delta_add(std::uint64_t wire_ns);

@@ -19,7 +19,8 @@ std::uint64_t fine_histogram::lower_bound_of(std::size_t b) noexcept {
   return (std::uint64_t{1} << e) | (sub << (e - 7));
 }
 
-void fine_histogram::add(std::uint64_t ns) noexcept {
+void fine_histogram::add(std::uint64_t ns) {
+  if (counts_.empty()) counts_.assign(buckets, 0);
   ++counts_[bucket_of(ns)];
   min_ = count_ == 0 ? ns : std::min(min_, ns);
   max_ = count_ == 0 ? ns : std::max(max_, ns);

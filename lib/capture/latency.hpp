@@ -20,8 +20,8 @@ class fine_histogram {
   static constexpr std::size_t per_octave = 128;
   static constexpr std::size_t buckets = linear + (64 - 8) * per_octave;
 
-  fine_histogram() : counts_(buckets, 0) {}
-  void add(std::uint64_t ns) noexcept;
+  fine_histogram() = default;  // the buckets are allocated at the first add()
+  void add(std::uint64_t ns);
   void clear() noexcept;
   std::uint64_t count() const noexcept { return count_; }
   /// count, min, nearest-rank median, p90, p99 (bucket midpoints clamped to [min, max]), max.

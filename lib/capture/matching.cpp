@@ -59,6 +59,10 @@ bool slower(const model::slow_response& a, const model::slow_response& b) {
 
 }  // namespace
 
+bool census::state::answered_recently_has(std::uint64_t key) const noexcept {
+  return !answered_recently.empty() && answered_recently[key % detail::recent_answers] == key;
+}
+
 // Retires the oldest tracked request; one still unanswered adds to `counter`.
 void census::state::retire_oldest(std::uint64_t& counter) {
   const detail::queued_request q = queue.front();
@@ -77,7 +81,7 @@ void census::state::expire(std::int64_t t) {
 void census::state::wait_for_answer(std::int64_t t, const decoded_frame& d, frame_ref ref) {
   ++r.matching.requests;
   const auto key = key_of_request(d, packet.transmit.bits());
-  if (waiting.find(key) != nullptr || answered_recently[key % detail::recent_answers] == key) {
+  if (waiting.find(key) != nullptr || answered_recently_has(key)) {
     // The same bytes again (a client resending its request, or a frame captured twice):
     // the first one stays the one an answer is timed against.
     ++r.matching.duplicate_requests;
@@ -103,7 +107,7 @@ void census::state::answer(std::int64_t t, const decoded_frame& d, frame_ref ref
   const auto key = key_of_response(d, packet.origin.bits());
   detail::request_entry e;
   if (!waiting.erase(key, &e)) {
-    if (answered_recently[key % detail::recent_answers] == key) {
+    if (answered_recently_has(key)) {
       ++r.matching.duplicate_responses;
     } else {
       ++r.matching.unmatched_responses;
@@ -111,6 +115,7 @@ void census::state::answer(std::int64_t t, const decoded_frame& d, frame_ref ref
     return;
   }
   queue[static_cast<std::size_t>(e.sequence - queue_base)].answered = true;
+  if (answered_recently.empty()) answered_recently.assign(detail::recent_answers, 0);
   answered_recently[key % detail::recent_answers] = key;
   const std::int64_t waited = t - e.time_ns;
   if (waited > timeout_ns) {
