@@ -216,6 +216,41 @@ def sampler():
     }
 
 
+def start_tcpdump(ns, path, expression):
+    """tcpdump on the namespace's lo writing `path` with ns timestamps; returns once it says
+    it is listening. -U writes each packet at once; --immediate-mode has libpcap hand each one
+    over at once too: without it, packets still in the kernel's ring block when SIGINT comes
+    are counted "received by filter" and never written."""
+    proc = ns.popen(["tcpdump", "-U", "--immediate-mode", "-n", "-i", "lo",
+                     "--time-stamp-precision=nano", "-w", path, expression],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    line = b""
+    while b"listening" not in line and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+    return proc
+
+
+def stop_tcpdump(proc):
+    """SIGINT to our tcpdump (by its PID): it writes what it has and exits."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+    proc.stderr.close()
+
+
+def keep_captures(directory, names):
+    """NTPKIT_CAPTURE_KEEP=DIR keeps the captures (the fuzz corpus is made from them)."""
+    keep = os.environ.get("NTPKIT_CAPTURE_KEEP")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        for name in names:
+            shutil.copy(os.path.join(directory, name), keep)
+
+
 class NkcapNamespace(peers.Namespace):
     """A namespace named nkcap-<pid>-<n> (the capture work's own prefix)."""
 
@@ -315,35 +350,13 @@ class RealTraffic(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.ns.close()
+        keep_captures(cls.dir, ("lo.pcap", "held.pcap"))
         shutil.rmtree(cls.dir, ignore_errors=True)
-
-    @classmethod
-    def _tcpdump(cls, path, expression):
-        proc = cls.ns.popen(["tcpdump", "-U", "-n", "-i", "lo", "--time-stamp-precision=nano",
-                             "-w", path, expression], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-        # tcpdump says "listening on lo" once the capture is open.
-        deadline = time.monotonic() + 10
-        line = b""
-        while b"listening" not in line and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-        return proc
-
-    @staticmethod
-    def _stop(proc):
-        """SIGINT to our tcpdump (by its PID): it writes what it has and exits."""
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        proc.stderr.close()
 
     @classmethod
     def _record_clients(cls):
         with peers.Chronyd(cls.ns, port=123, bind=(), allow=("127.0.0.0/8", "::1")) as chrony:
-            dump = cls._tcpdump(cls.capture, "udp port 123")
+            dump = start_tcpdump(cls.ns, cls.capture, "udp port 123")
             try:
                 for host in ("127.0.0.1", "::1"):
                     cls.ns.run(["ntpdig", host], timeout=20)
@@ -359,18 +372,18 @@ class RealTraffic(unittest.TestCase):
                 cls.ns.run(["ntpq", "-c", "rv", "127.0.0.1"], timeout=20)  # mode 6, unanswered
                 time.sleep(0.5)
             finally:
-                cls._stop(dump)
+                stop_tcpdump(dump)
 
     @classmethod
     def _record_held(cls):
-        dump = cls._tcpdump(cls.held, "udp port 12300")
+        dump = start_tcpdump(cls.ns, cls.held, "udp port 12300")
         try:
             out = cls.ns.run([SYSTEM_PYTHON, os.path.join(HERE, "capture_traffic.py"), "held",
                               "12300"], timeout=30, check=True)
             cls.plan = json.loads(out.stdout)
             time.sleep(0.3)
         finally:
-            cls._stop(dump)
+            stop_tcpdump(dump)
 
     def test_counts_equal_tshark(self):
         # Clients: 127.0.0.1 (ntpdig, ntpq), ::1 (ntpdig, ntplib), 127.0.0.2 (ntplib),
@@ -446,6 +459,58 @@ class RealTraffic(unittest.TestCase):
         self.assertNotEqual(their_pairing.get(late_answer), late_request)
         ours_pairing = {a["response_frame"]: a["request_frame"] for a in ours["answers"]}
         self.assertEqual(ours_pairing[late_answer], late_request)
+
+
+class NtpdTraffic(unittest.TestCase):
+    """The same with NTPsec's ntpd (no CAP_SYS_TIME) as the server: its answers to ntpdig and
+    python3-ntplib, and ntpq's mode 6 conversation, which ntpd answers."""
+
+    @classmethod
+    def setUpClass(cls):
+        peers.require_netns()
+        cls.dir = tempfile.mkdtemp(prefix="nkcap-")
+        cls.ns = NkcapNamespace()
+        cls.ns.__enter__()
+        try:
+            cls.capture = os.path.join(cls.dir, "ntpd.pcap")
+            with peers.Ntpd(cls.ns):
+                dump = start_tcpdump(cls.ns, cls.capture, "udp port 123")
+                try:
+                    cls.ns.run(["ntpdig", "127.0.0.1"], timeout=20)
+                    cls.ns.run(["ntpdig", "::1"], timeout=20)
+                    cls.ns.run([SYSTEM_PYTHON, os.path.join(HERE, "capture_traffic.py"),
+                                "ntplib", "127.0.0.1", "123", "127.0.0.1"], timeout=30,
+                               check=True)
+                    cls.ns.run(["ntpq", "-n", "-c", "rv", "127.0.0.1"], timeout=20)
+                    time.sleep(0.5)
+                finally:
+                    stop_tcpdump(dump)
+        except BaseException:
+            cls.ns.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ns.close()
+        keep_captures(cls.dir, ("ntpd.pcap",))
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_counts_equal_tshark(self):
+        ours = compare_with_tshark(self, self.capture, expect_clients=2)
+        self.assertEqual(ours["control_clients"], 1)
+        self.assertGreaterEqual(ours["datagrams"]["split"]["mode"][6], 2)  # asked and answered
+        m = ours["matching"]
+        self.assertEqual(m["matched"], m["requests"])
+        self.assertEqual(m["requests"], 4)  # ntpdig twice, ntplib v3 and v4
+        theirs = {int(f): (int(r), round(float(d) * 1e9)) for f, r, d in tshark(
+            self.capture, ["frame.number", "ntp.request_in", "ntp.delta_time"],
+            "ntp.delta_time && ntp.flags.mode == 4")}
+        self.assertEqual(len(theirs), m["matched"])
+        for a in ours["answers"]:
+            self.assertEqual(theirs[a["response_frame"]], (a["request_frame"], a["delta_ns"]))
+        # ntpd's own view: T3 - T2 is positive and far below the delta on the wire.
+        self.assertGreater(ours["processing"]["min_ns"], 0)
+        self.assertLess(ours["processing"]["max_ns"], ours["delta"]["max_ns"])
 
 
 if __name__ == "__main__":
