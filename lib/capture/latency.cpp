@@ -21,7 +21,9 @@ std::uint64_t fine_histogram::lower_bound_of(std::size_t b) noexcept {
 
 void fine_histogram::add(std::uint64_t ns) {
   if (counts_.empty()) counts_.assign(buckets, 0);
-  ++counts_[bucket_of(ns)];
+  const std::size_t b = bucket_of(ns);
+  ++counts_[b];
+  ++group_counts_[b / group_size];
   min_ = count_ == 0 ? ns : std::min(min_, ns);
   max_ = count_ == 0 ? ns : std::max(max_, ns);
   ++count_;
@@ -29,7 +31,11 @@ void fine_histogram::add(std::uint64_t ns) {
 
 void fine_histogram::clear() noexcept {
   if (count_ == 0) return;
-  std::fill(counts_.begin(), counts_.end(), 0);
+  for (std::size_t g = 0; g < groups; ++g) {
+    if (group_counts_[g] == 0) continue;
+    std::fill_n(counts_.begin() + static_cast<std::ptrdiff_t>(g * group_size), group_size, 0);
+    group_counts_[g] = 0;
+  }
   count_ = min_ = max_ = 0;
 }
 
@@ -48,12 +54,18 @@ std::array<std::uint64_t, N> fine_histogram::quantiles(
   }
   std::uint64_t seen = 0;
   std::size_t next = 0;
-  for (std::size_t b = 0; b < buckets && next < N; ++b) {
-    seen += counts_[b];
-    while (next < N && seen >= ranks[next]) {
-      const std::uint64_t low = lower_bound_of(b);
-      const std::uint64_t high = b + 1 < buckets ? lower_bound_of(b + 1) : low;
-      out[next++] = std::clamp(low + (high - low) / 2, min_, max_);
+  for (std::size_t g = 0; g < groups && next < N; ++g) {
+    if (seen + group_counts_[g] < ranks[next]) {  // no quantile in this group
+      seen += group_counts_[g];
+      continue;
+    }
+    for (std::size_t b = g * group_size; b < (g + 1) * group_size && next < N; ++b) {
+      seen += counts_[b];
+      while (next < N && seen >= ranks[next]) {
+        const std::uint64_t low = lower_bound_of(b);
+        const std::uint64_t high = b + 1 < buckets ? lower_bound_of(b + 1) : low;
+        out[next++] = std::clamp(low + (high - low) / 2, min_, max_);
+      }
     }
   }
   return out;

@@ -34,7 +34,11 @@ class fine_histogram {
   /// The nearest-rank quantiles for `qs` (ascending), in one pass over the buckets.
   template <std::size_t N>
   std::array<std::uint64_t, N> quantiles(const std::array<double, N>& qs) const noexcept;
+  static constexpr std::size_t group_size = 128;  // buckets per group: the linear part is 2
+  static constexpr std::size_t groups = buckets / group_size;
   std::vector<std::uint64_t> counts_;
+  static_assert(linear % group_size == 0 && per_octave % group_size == 0);
+  std::array<std::uint64_t, groups> group_counts_{};  // lets quantiles and clear skip groups
   std::uint64_t count_ = 0, min_ = 0, max_ = 0;
 };
 
