@@ -10,6 +10,7 @@
 #include "ntpkit/capture/flows.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include "census_state.hpp"
 
@@ -34,13 +35,12 @@ void count_split(model::census_split& s, const model::ip_address& a, std::uint8_
 
 // A client's version/mode bits not yet counted in `seen` go into `split`.
 void count_new_bits(model::census_split& split, std::uint16_t& seen, std::uint16_t bits) {
-  const auto fresh = static_cast<std::uint16_t>(bits & ~seen);
-  for (unsigned b = 0; b < 16; ++b) {
-    if (!(fresh & (1u << b))) continue;
+  for (unsigned fresh = bits & ~seen & 0xffffu; fresh != 0; fresh &= fresh - 1) {
+    const int b = std::countr_zero(fresh);
     if (b < 8) {
-      ++split.by_version[b];
+      ++split.by_version[static_cast<std::size_t>(b)];
     } else {
-      ++split.by_mode[b - 8];
+      ++split.by_mode[static_cast<std::size_t>(b - 8)];
     }
   }
   seen |= bits;
