@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <pcap/pcap.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -252,6 +253,22 @@ TEST_CASE("a callback returning false stops the read") {
   pcap_files files({d.file("a.pcap")});
   int n = 0;
   CHECK(files.read([&](const frame_view&) { return ++n < 2; }) == 2);
+}
+
+TEST_CASE("the live filter compiles for Ethernet, cooked and raw links, for any port") {
+  // pcap_open_dead needs no device and no privilege: what the BPF compiler accepts.
+  for (const int dlt : {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW}) {
+    for (const std::uint16_t port : std::initializer_list<std::uint16_t>{123, 11123, 65535}) {
+      CAPTURE(dlt);
+      CAPTURE(port);
+      pcap_t* p = pcap_open_dead(dlt, 1024);
+      REQUIRE(p != nullptr);
+      bpf_program program{};
+      CHECK(pcap_compile(p, &program, live_filter(port).c_str(), 1, PCAP_NETMASK_UNKNOWN) == 0);
+      pcap_freecode(&program);
+      pcap_close(p);
+    }
+  }
 }
 
 TEST_CASE("the live filter compiles and a live capture on lo sees our own datagrams") {
