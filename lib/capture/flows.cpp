@@ -2,8 +2,8 @@
 // Requests and responses are matched in matching.cpp.
 //
 // Bytes per distinct client: a detail::client_state (80 bytes) in a dense vector that grows
-// by doubling (80 to 160 bytes per client, 120 on average), and an index slot of
-// flat_map<ip_address, uint32_t> (24 bytes, load 3/8 to 3/4: 32 to 64 bytes per client).
+// by doubling (80 to 160 bytes per client, 120 on average), and an 8-byte index slot of
+// detail::client_table (load 3/8 to 3/4: 11 to 21 bytes per client).
 // census_result::client_table_bytes reports the real figure; docs/benchmarks.md the
 // measured one.
 
@@ -214,14 +214,9 @@ void census::state::close_interval() {
 void census::state::count_request(std::int64_t t, const decoded_frame& d, std::uint8_t version,
                                   std::uint8_t mode) {
   ++current.out.requests;
-  auto [slot, inserted] = client_index.insert(d.source);
-  if (inserted) {
-    *slot = static_cast<std::uint32_t>(clients.size());
-    clients.emplace_back();
-    clients.back().address = d.source;
-    clients.back().first_ns = t;
-  }
-  detail::client_state& c = clients[*slot];
+  auto [record, inserted] = clients.insert(d.source);
+  detail::client_state& c = *record;
+  if (inserted) c.first_ns = t;
   if (c.requests > 0) {
     const std::int64_t gap_us = std::max<std::int64_t>(t - c.last_ns, 0) / 1000;
     c.recent_us[c.recent_next] =
@@ -308,8 +303,8 @@ model::census_result census::result() const {
   }
   out.peak_pps = s.overall_rate.peak;
   out.spoofed_sources = s.spoofed.size();
-  fill_talkers(out, s.clients, s.options.top);
-  for (const auto& c : s.clients) {
+  fill_talkers(out, s.clients.records(), s.options.top);
+  for (const auto& c : s.clients.records()) {
     const auto m = median_gap(c);
     if (m && *m < s.options.rate_limit) ++out.fast_clients;
   }
@@ -321,8 +316,7 @@ model::census_result census::result() const {
   std::sort(out.slowest.begin(), out.slowest.end(),
             [](const auto& a, const auto& b) { return a.delta > b.delta; });
   s.settle_waiting(out);
-  out.client_table_bytes =
-      s.client_index.memory_bytes() + s.clients.capacity() * sizeof(detail::client_state);
+  out.client_table_bytes = s.clients.memory_bytes();
   return out;
 }
 
