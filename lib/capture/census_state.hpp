@@ -135,9 +135,8 @@ inline constexpr std::size_t recent_answers = 4096;
 struct rate_peak {
   std::int64_t second = INT64_MIN;
   std::uint64_t in_second = 0, peak = 0;
-  void add(std::int64_t time_ns) noexcept {
-    const std::int64_t s =
-        time_ns >= 0 ? time_ns / 1'000'000'000 : -1 - (-1 - time_ns) / 1'000'000'000;
+  /// Counts a datagram in second `s` (capture time in whole seconds, floor).
+  void add(std::int64_t s) noexcept {
     if (s > second) {
       second = s;
       in_second = 0;

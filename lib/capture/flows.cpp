@@ -155,8 +155,9 @@ void census::state::datagram(std::int64_t t, const decoded_frame& d, const ntp_c
   roll_interval(t);
   current.out.packets++;
   count_split(current.out.packet_split, d.source, c.version, c.mode);
-  overall_rate.add(t);
-  current.rate.add(t);
+  const std::int64_t second = floor_div(t, 1'000'000'000);
+  overall_rate.add(second);
+  current.rate.add(second);
   const bool to_server = d.destination_port == options.server_port && is_server(d.destination);
   const bool from_server = d.source_port == options.server_port && is_server(d.source);
   switch (c.mode) {
