@@ -15,12 +15,14 @@
 //
 // Matching. A mode 4 response is matched to the mode 3 request with the reversed addresses
 // and ports whose transmit timestamp equals the response's origin (stricter than Wireshark's
-// "latest request in the conversation", which mismatches on retries and loss). Requests wait
-// for an answer in a table bounded by census_options::max_outstanding entries; one that
-// waited twice the response timeout without an answer is unanswered; when the table is full
-// the oldest waiting request is forgotten and counted as dropped. An answer within the
-// timeout is matched (its delta and T3 - T2 go into the statistics), one after it is late, a
-// second answer is a duplicate, an answer to no captured request is unmatched.
+// "latest request in the conversation", which mismatches on retries and loss). At most
+// census_options::max_outstanding requests are tracked at once, in arrival order; a request
+// is retired twice the response timeout after it came (unanswered if no answer came), or
+// earlier when the bound is reached (dropped if unanswered: its answer will then be
+// unmatched). An answer within the timeout is matched (its delta and T3 - T2 go into the
+// statistics), one after it is late; a second answer is a duplicate while its request is
+// among the last 4096 answered (unmatched after that); an answer to no tracked request is
+// unmatched.
 //
 // Memory. Exact counts in memory proportional to the distinct clients: each client costs
 // one census_client slot in a dense array plus its index slot (capture/flows.cpp states the

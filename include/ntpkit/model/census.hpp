@@ -129,11 +129,11 @@ struct census_matching {
   std::uint64_t requests = 0;             ///< mode 3 requests to the server
   std::uint64_t matched = 0;              ///< answered within the response timeout
   std::uint64_t late = 0;                 ///< answered after the timeout (within twice it)
-  std::uint64_t unanswered = 0;           ///< no answer within twice the timeout
+  std::uint64_t unanswered = 0;           ///< none within 2x the timeout (at the end: 1x)
   std::uint64_t pending_at_end = 0;       ///< the input ended before the timeout ran out
   std::uint64_t dropped = 0;              ///< forgotten unanswered because of the outstanding bound
   std::uint64_t duplicate_requests = 0;   ///< same 5-tuple and transmit as one outstanding
-  std::uint64_t duplicate_responses = 0;  ///< a second answer to an answered request
+  std::uint64_t duplicate_responses = 0;  ///< a second answer (among the last 4096 answered)
   std::uint64_t unmatched_responses = 0;  ///< responses no captured request explains
   std::uint64_t negative_processing = 0;  ///< matched answers whose T3 - T2 is negative
   friend bool operator==(const census_matching&, const census_matching&) = default;
