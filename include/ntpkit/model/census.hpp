@@ -31,7 +31,7 @@ struct census_split {
 
 /// What the frames of the input were, before any NTP was looked at. Every frame is counted
 /// once in `frames` and once in exactly one of the other fields except `tunnelled`, `vlan`
-/// and `payload_truncated`, which say more of frames counted elsewhere.
+/// and `fragments_ntp_port`, which say more of frames counted elsewhere.
 struct census_frames {
   std::uint64_t frames = 0;              ///< frames read
   std::uint64_t ntp = 0;                 ///< UDP datagrams to or from the NTP port
