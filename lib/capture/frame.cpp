@@ -312,6 +312,7 @@ void decoder::gre(bytes b) {
 // RFC 768. The UDP length must fit what the IP header declared; the payload is what was
 // captured of it (Ethernet padding after the datagram is left out).
 void decoder::udp(bytes b, std::size_t declared) {
+  if (declared < 8) return stop(frame_status::bad_header, frame_layer::udp);  // cannot fit
   if (b.size() < 8) return stop(frame_status::truncated, frame_layer::udp);
   const std::uint16_t length = load_be16(b, 4);
   if (length < 8 || length > declared) return stop(frame_status::bad_header, frame_layer::udp);

@@ -286,6 +286,12 @@ TEST_CASE("other protocols and bad UDP lengths are typed") {
   CHECK(d.layer == frame_layer::udp);
   d = decode_frame(link::raw, f::ipv4(f::client4, f::server4, 17, f::udp(1, 123, request, 7)));
   CHECK(d.status == frame_status::bad_header);
+  // An IP payload too short for a UDP header, all of it captured: bad, not truncated.
+  const auto six = f::udp(1, 123, request);
+  d = decode_frame(link::raw,
+                   f::ipv4(f::client4, f::server4, 17, f::bytes(six.begin(), six.begin() + 6)));
+  CHECK(d.status == frame_status::bad_header);
+  CHECK(d.layer == frame_layer::udp);
 }
 
 TEST_CASE("every truncation of a valid frame gives a typed reason and stays inside the input") {

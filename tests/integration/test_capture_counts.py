@@ -19,6 +19,7 @@ import collections
 import gzip
 import json
 import os
+import random
 import shutil
 import signal
 import struct
@@ -62,7 +63,9 @@ NOT_FRAGMENT = ("!(ip.flags.mf == 1) && !(ip.frag_offset > 0) && !(ipv6.fraghdr.
 
 
 def on_port(port):
-    return f"udp.port == {port} && !icmp && !icmpv6 && {NOT_FRAGMENT}"
+    """UDP datagrams on the port; a UDP header that does not fit in its IP payload
+    (udp.length.bad) is no datagram for either tool."""
+    return f"udp.port == {port} && !icmp && !icmpv6 && !udp.length.bad && {NOT_FRAGMENT}"
 
 
 def compare_with_tshark(case, path, port=123, expect_clients=None):
@@ -200,6 +203,10 @@ def sampler():
         eth(0x0806, bytes(28)),  # ARP
         eth(0x0800, req4(src(24)))[:30],  # cut inside the IPv4 header
         eth(0x0800, ipv4(17, udp(40000, 123, bytes([0x23]) + bytes(20)), src=src(25))),  # short
+        eth(0x0800, bytes(range(64))),  # garbage: IP version 0
+        eth(0x86dd, b"\x60" + bytes(10)),  # an IPv6 header cut short
+        eth(0x0800, bytes([0x45]) + random.Random(14).randbytes(90)),  # garbage behind 0x45
+        eth(0x0800, ipv4(17, udp(40000, 123, ntp(0x23))[:6], src=src(26))),  # UDP cut
     ]
     fam = lambda f: 2 if f[0] >> 4 == 4 else 30  # noqa: E731
     return {
@@ -284,12 +291,14 @@ class SyntheticCaptures(unittest.TestCase):
                 # The first fragment (UDP on port 123) is counted as a fragment, not as NTP,
                 # and so is the IPv6 one; the later IPv4 fragment too.
                 v4, v6 = name != "ipv6", name != "ipv4"
-                self.assertEqual(ours["frames"]["fragments"], 2 * v4 + v6)
+                garbage = name == "ethernet"  # the random bytes behind 0x45 set MF/offset
+                self.assertEqual(ours["frames"]["fragments"], 2 * v4 + v6 + garbage)
                 self.assertEqual(ours["frames"]["fragments_ntp_port"], v4 + v6)
                 self.assertEqual(ours["control_clients"], 2 * v4)
                 if name == "ethernet":
                     self.assertEqual(ours["frames"]["vlan"], 3)
                     self.assertEqual(ours["frames"]["truncated"], 1)
+                    self.assertEqual(ours["frames"]["bad_header"], 3)
                     self.assertEqual(ours["frames"]["not_ip"], 1)
                     self.assertEqual(ours["datagrams"]["malformed"], 1)
                     self.assertEqual(ours["frames"]["tunnelled"], 6)
