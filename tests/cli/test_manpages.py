@@ -70,8 +70,10 @@ class ManPages(unittest.TestCase):
         """A page named in SEE ALSO is one of man/ or one a Debian package the project uses
         installs (ntpsec's, chrony's as unpacked by scripts/fetch-chrony)."""
         ours = {os.path.basename(p) for p in glob.glob(os.path.join(MAN, "*.[1-8]"))}
+        # scripts/test unpacks chrony into SOURCE/build for every build directory it tests.
         system = [os.path.join(root, "usr", "share", "man") for root in
-                  ("/", os.path.join(BUILD, "peers", "chrony", "root"))]
+                  ("/", os.path.join(BUILD, "peers", "chrony", "root"),
+                   os.path.join(SOURCE, "build", "peers", "chrony", "root"))]
         for page in glob.glob(os.path.join(MAN, "*.[1-8]")):
             with open(page) as f:
                 text = f.read()

@@ -33,9 +33,11 @@ struct open_gate {
 /// awaited before each send (false: not sent; the gate has told the session why) and
 /// `gate.after_send(peer)` follows it. Datagrams from `silent` sources (servers this socket
 /// asked before it was reused) are dropped unseen; others from elsewhere reach the session
-/// marked as not from its peer. Never throws for network outcomes.
+/// marked as not from its peer. Never throws for network outcomes. `peer` is held by value
+/// (a caller's temporary would die before the coroutine first runs); `s`, `sock` and the
+/// addresses `silent` views must outlive the coroutine.
 template <class Session, class Gate = open_gate>
-asio::awaitable<void> drive(Session& s, timestamping_socket& sock, const udp::endpoint& peer,
+asio::awaitable<void> drive(Session& s, timestamping_socket& sock, udp::endpoint peer,
                             Gate gate = {}, std::span<const udp::endpoint> silent = {}) {
   using steady = std::chrono::steady_clock;
   constexpr bool wants_tx_time =
