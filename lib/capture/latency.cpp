@@ -104,6 +104,7 @@ void add_coarse(model::latency_histogram& h, std::uint64_t ns) noexcept {
   // Prometheus' le: a value equal to a bound belongs to that bucket.
   const auto it = std::lower_bound(h.upper_bounds.begin(), h.upper_bounds.end(), v);
   ++h.counts[static_cast<std::size_t>(it - h.upper_bounds.begin())];
+  h.sum += v;
 }
 
 }  // namespace ntpkit::capture::detail

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ntpkit/proto/refid.hpp"
+#include "ntpkit/report/census.hpp"
 #include "ntpkit/report/describe.hpp"
 #include "ntpkit/report/format.hpp"
 
@@ -166,6 +167,201 @@ std::string indented(const std::string& text, const std::string& prefix) {
   return out;
 }
 
+// ntpclients.
+
+double ns_secs(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e9; }
+
+ordered_json capture_time_json(proto::sys_nanoseconds t) {
+  return {{"iso", iso8601(t)},
+          {"unix", static_cast<double>(t.time_since_epoch().count()) / 1e9}};
+}
+
+ordered_json optional_time_json(const std::optional<proto::sys_nanoseconds>& t) {
+  return t ? capture_time_json(*t) : ordered_json(nullptr);
+}
+
+const char* const census_modes[] = {"reserved", "symmetric_active", "symmetric_passive",
+                                    "client",   "server",           "broadcast",
+                                    "control",  "private"};
+
+ordered_json split_json(const model::census_split& s) {
+  ordered_json versions = ordered_json::object(), modes = ordered_json::object();
+  for (std::size_t v = 0; v < 8; ++v) {
+    if (s.by_version[v] > 0) versions[std::to_string(v)] = s.by_version[v];
+    if (s.by_mode[v] > 0) modes[census_modes[v]] = s.by_mode[v];
+  }
+  return {{"ipv4", s.by_family[0]}, {"ipv6", s.by_family[1]}, {"by_version", versions},
+          {"by_mode", modes}};
+}
+
+ordered_json latency_json(const model::latency_summary& s) {
+  if (s.count == 0) return {{"count", 0}};
+  return {{"count", s.count},          {"min", ns_secs(s.min)}, {"median", ns_secs(s.median)},
+          {"p90", ns_secs(s.p90)},     {"p99", ns_secs(s.p99)}, {"max", ns_secs(s.max)}};
+}
+
+ordered_json histogram_json(const model::latency_histogram& h) {
+  ordered_json buckets = ordered_json::array();
+  for (std::size_t b = 0; b < h.counts.size(); ++b) {
+    buckets.push_back({{"le", b < h.upper_bounds.size() ? ordered_json(ns_secs(h.upper_bounds[b]))
+                                                        : ordered_json(nullptr)},
+                       {"count", h.counts[b]}});
+  }
+  return {{"sum", ns_secs(h.sum)}, {"buckets", buckets}};
+}
+
+std::string endpoint_json(const model::ip_address& a, std::uint16_t port) {
+  const auto t = model::to_string(a);
+  return a.family == model::family::ipv6 ? "[" + t + "]:" + std::to_string(port)
+                                         : t + ":" + std::to_string(port);
+}
+
+ordered_json census_doc(const model::clients_run& r, const json_meta& meta) {
+  const auto& c = r.census;
+  ordered_json inputs = ordered_json::array();
+  for (const auto& in : r.inputs) {
+    ordered_json j{{"name", printable(in.name)},
+                   {"format", in.pcapng ? "pcapng" : "pcap"},
+                   {"compressed", in.compressed},
+                   {"link_type", in.link_type},
+                   {"link_type_name", link_type_name(in.link_type)},
+                   {"frames", in.frames},
+                   {"complete", in.complete()},
+                   {"error", nullptr}};
+    if (r.source == model::census_source::live_capture) j.erase("format"), j.erase("compressed");
+    if (!in.complete()) {
+      j["error"] = {{"kind", in.error.category().name()},
+                    {"code", in.error.value()},
+                    {"message", printable(in.error.message())},
+                    {"detail", printable(in.detail)}};
+    }
+    inputs.push_back(std::move(j));
+  }
+  ordered_json doc{{"schema", clients_schema_version},
+                   {"tool", meta.tool},
+                   {"version", meta.version},
+                   {"source", r.source == model::census_source::live_capture ? "live" : "pcap"},
+                   {"ok", c.usable() && r.inputs_complete() && !r.interrupted},
+                   {"interrupted", r.interrupted},
+                   {"period", r.period},
+                   {"started", optional_time_json(r.started)},
+                   {"ended", optional_time_json(r.ended)},
+                   {"inputs", inputs},
+                   {"kernel", nullptr}};
+  if (r.kernel) {
+    doc["kernel"] = {{"received", r.kernel->received},
+                     {"dropped", r.kernel->dropped},
+                     {"interface_dropped", r.kernel->interface_dropped}};
+  }
+  doc["server_port"] = c.server_port;
+  doc["interval"] = ns_secs(c.interval);
+  doc["response_timeout"] = ns_secs(c.response_timeout);
+  doc["rate_limit"] = ns_secs(c.rate_limit);
+  doc["first_time"] = optional_time_json(c.first_time);
+  doc["last_time"] = optional_time_json(c.last_time);
+  const auto& f = c.frames;
+  doc["frames"] = {{"total", f.frames},
+                   {"ntp", f.ntp},
+                   {"other_udp", f.other_udp},
+                   {"other_protocol", f.other_protocol},
+                   {"not_ip", f.not_ip},
+                   {"fragments", f.fragments},
+                   {"fragments_ntp_port", f.fragments_ntp_port},
+                   {"truncated", f.truncated},
+                   {"bad_header", f.bad_header},
+                   {"too_deep", f.too_deep},
+                   {"unsupported_link", f.unsupported_link},
+                   {"tunnelled", f.tunnelled},
+                   {"vlan", f.vlan}};
+  std::uint64_t requests = 0, responses = 0;
+  for (const auto& i : c.intervals) {
+    requests += i.requests;
+    responses += i.responses;
+  }
+  doc["datagrams"] = {{"ntp", c.datagrams.ntp},
+                      {"requests", requests},
+                      {"responses", responses},
+                      {"broadcasts", c.broadcasts},
+                      {"malformed", c.datagrams.malformed},
+                      {"truncated", c.datagrams.truncated},
+                      {"header_only", c.datagrams.header_only},
+                      {"split", split_json(c.datagrams.split)},
+                      {"peak_per_second", c.peak_pps}};
+  auto clients = split_json(c.client_split);
+  clients.insert(clients.begin(), {"distinct", c.clients});
+  clients["fast"] = c.fast_clients;
+  clients["control"] = {{"distinct", c.control_clients}, {"packets", c.control_packets}};
+  clients["spoofed"] = {{"distinct", c.spoofed_sources}, {"packets", c.spoofed_packets}};
+  clients["table_bytes"] = c.client_table_bytes;
+  doc["clients"] = std::move(clients);
+  const auto& m = c.matching;
+  doc["answers"] = {{"requests", m.requests},
+                    {"matched", m.matched},
+                    {"late", m.late},
+                    {"unanswered", m.unanswered},
+                    {"pending_at_end", m.pending_at_end},
+                    {"dropped", m.dropped},
+                    {"duplicate_requests", m.duplicate_requests},
+                    {"duplicate_responses", m.duplicate_responses},
+                    {"unmatched_responses", m.unmatched_responses},
+                    {"negative_processing", m.negative_processing},
+                    {"outstanding_peak", c.outstanding_peak}};
+  auto delta = latency_json(c.delta);
+  delta["histogram"] = histogram_json(c.delta_histogram);
+  doc["delta"] = std::move(delta);
+  auto processing = latency_json(c.processing);
+  processing["histogram"] = histogram_json(c.processing_histogram);
+  doc["processing"] = std::move(processing);
+  ordered_json kisses = ordered_json::array();
+  for (const auto& k : c.kisses) {
+    kisses.push_back({{"code", printable(std::string_view(k.code.data(), 4))}, {"count", k.count}});
+  }
+  doc["kisses"] = std::move(kisses);
+  ordered_json intervals = ordered_json::array();
+  for (const auto& i : c.intervals) {
+    auto split = split_json(i.client_split);
+    intervals.push_back({{"start", capture_time_json(i.start)},
+                         {"clients", i.clients},
+                         {"client_split", std::move(split)},
+                         {"control_clients", i.control_clients},
+                         {"packets", i.packets},
+                         {"packet_split", split_json(i.packet_split)},
+                         {"requests", i.requests},
+                         {"responses", i.responses},
+                         {"peak_per_second", i.peak_pps},
+                         {"delta", latency_json(i.delta)},
+                         {"processing", latency_json(i.processing)}});
+  }
+  doc["intervals"] = std::move(intervals);
+  ordered_json talkers = ordered_json::array();
+  for (const auto& t : c.top_talkers) {
+    talkers.push_back({{"address", model::to_string(t.address)},
+                       {"family", t.address.family == model::family::ipv6 ? "ipv6" : "ipv4"},
+                       {"requests", t.packets},
+                       {"first_seen", capture_time_json(t.first_seen)},
+                       {"last_seen", capture_time_json(t.last_seen)},
+                       {"median_interval", t.median_interval
+                                               ? ordered_json(ns_secs(*t.median_interval))
+                                               : ordered_json(nullptr)}});
+  }
+  doc["top_talkers"] = std::move(talkers);
+  ordered_json slowest = ordered_json::array();
+  for (const auto& s : c.slowest) {
+    auto file = [&](std::uint32_t i) {
+      return i < r.inputs.size() ? ordered_json(printable(r.inputs[i].name))
+                                 : ordered_json(nullptr);
+    };
+    slowest.push_back({{"delta", ns_secs(s.delta)},
+                       {"client", endpoint_json(s.client, s.client_port)},
+                       {"time", capture_time_json(s.time)},
+                       {"request", {{"file", file(s.request_file)}, {"frame", s.request_frame}}},
+                       {"response",
+                        {{"file", file(s.response_file)}, {"frame", s.response_frame}}}});
+  }
+  doc["slowest"] = std::move(slowest);
+  return doc;
+}
+
 }  // namespace
 
 void write_probe_json(const model::ntp_run& r, const json_meta& meta, const json_sink& write) {
@@ -211,6 +407,10 @@ std::string target_json_line(const model::ntp_target& t, const json_meta& meta) 
   ordered_json line{{"schema", probe_schema_version}, {"tool", meta.tool}};
   line.update(j);
   return dump(line, -1) + "\n";
+}
+
+std::string census_json(const model::clients_run& r, const json_meta& meta, bool one_line) {
+  return dump(census_doc(r, meta), one_line ? -1 : 2) + "\n";
 }
 
 }  // namespace ntpkit::report

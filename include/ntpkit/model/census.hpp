@@ -73,6 +73,7 @@ struct latency_summary {
 struct latency_histogram {
   std::vector<std::chrono::nanoseconds> upper_bounds;
   std::vector<std::uint64_t> counts;  ///< upper_bounds.size() + 1 entries
+  std::chrono::nanoseconds sum{};     ///< of every value counted (Prometheus' _sum)
   friend bool operator==(const latency_histogram&, const latency_histogram&) = default;
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ntpkit/export.hpp"
+#include "ntpkit/model/clients.hpp"
 #include "ntpkit/model/ntp.hpp"
 
 namespace ntpkit::report {
@@ -34,5 +35,14 @@ NTPKIT_API void write_probe_json(const model::ntp_run& r, const json_meta& meta,
 
 /// One target as a single-line JSON object (for --json-lines), ending in a newline.
 NTPKIT_API std::string target_json_line(const model::ntp_target& t, const json_meta& meta);
+
+/// Version of ntpclients' JSON schema (docs/json.md, schemas/ntpclients.schema.json).
+inline constexpr int clients_schema_version = 1;
+
+/// ntpclients' report as one JSON document: pretty-printed, or on one line with `one_line`
+/// (a report per period with --every, for jq to read as a stream). Ends in a newline.
+/// Durations in seconds, times as ISO 8601 UTC and Unix seconds (capture clock).
+NTPKIT_API std::string census_json(const model::clients_run& r, const json_meta& meta,
+                                   bool one_line = false);
 
 }  // namespace ntpkit::report
