@@ -25,6 +25,9 @@ std::string_view ignore_reason_name(ignore_reason r) noexcept {
     case ignore_reason::command: return "command";
     case ignore_reason::sequence: return "sequence";
     case ignore_reason::truncated: return "truncated";
+    case ignore_reason::nts_missing: return "nts_missing";
+    case ignore_reason::nts_auth: return "nts_auth";
+    case ignore_reason::nts_unique_id: return "nts_unique_id";
   }
   return "unknown";
 }

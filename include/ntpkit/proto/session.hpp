@@ -94,6 +94,10 @@ enum class ignore_reason : std::uint8_t {
   command,      ///< cmdmon: the echo of another command
   sequence,     ///< cmdmon: the echo of another sequence number
   truncated,    ///< cmdmon: shorter than its reply code needs (the request is sent again)
+  // NTS (RFC 8915)
+  nts_missing,    ///< NTS: a reply without an NTS Authenticator field
+  nts_auth,       ///< NTS: the authenticator is malformed, not last, or does not verify
+  nts_unique_id,  ///< NTS: the Unique Identifier is missing or not our request's
 };
 
 /// The snake_case name of a reason, as JSON's `ignored` object keys it ("origin", ...).
