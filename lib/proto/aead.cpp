@@ -75,8 +75,8 @@ result<block> cmac(const detail::libcrypto& c, std::size_t i, std::span<const st
   if (mac == nullptr) return errc::crypto_failure;
   std::unique_ptr<EVP_MAC_CTX, decltype(c.EVP_MAC_CTX_free)> ctx(c.EVP_MAC_CTX_new(mac),
                                                                  c.EVP_MAC_CTX_free);
-  OSSL_PARAM params[] = {c.OSSL_PARAM_construct_utf8_string(
-                             OSSL_MAC_PARAM_CIPHER, const_cast<char*>(cmac_ciphers[i]), 0),
+  OSSL_PARAM params[] = {c.OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
+                                                            const_cast<char*>(cmac_ciphers[i]), 0),
                          c.OSSL_PARAM_construct_end()};
   block out{};
   std::size_t length = 0;

@@ -189,8 +189,8 @@ result<nts_verified_response> verify_nts_response(std::span<const std::uint8_t> 
   if (!plaintext) return plaintext.error();
   auto out = read_plaintext(*plaintext);
   if (!out) return out.error();
-  out->plaintext_fields = static_cast<std::size_t>(
-      std::count_if(fields.begin(), auth, [](const located_field& f) {
+  out->plaintext_fields =
+      static_cast<std::size_t>(std::count_if(fields.begin(), auth, [](const located_field& f) {
         return f.field->type != type_of(nts_ef_type::unique_identifier);
       }));
   return out;

@@ -62,7 +62,8 @@ result<void> take_value(nts_ke_response& r, const nts_ke_record& rec) {
       (is(rec, t::error) ? r.errors : r.warnings).push_back(*code);
       return {};
     }
-    case t::aead_algorithm: return take_once(r.aead_ids, u16_list(rec));
+    case t::aead_algorithm:
+      return take_once(r.aead_ids, u16_list(rec));
     case t::new_cookie:
       if (rec.body.empty()) return errc::nts_ke_bad_record;
       r.cookies.push_back(rec.body);
@@ -71,7 +72,8 @@ result<void> take_value(nts_ke_response& r, const nts_ke_record& rec) {
       if (!is_server_name(rec.body)) return errc::nts_ke_bad_record;
       return take_once(r.server,
                        result<std::string>(std::string(rec.body.begin(), rec.body.end())));
-    case t::port: return take_once(r.port, u16_value(rec));
+    case t::port:
+      return take_once(r.port, u16_value(rec));
   }
   // RFC 8915 §4: an unknown record is skipped unless it is critical.
   if (rec.critical) return errc::nts_ke_unknown_critical_record;
@@ -83,14 +85,22 @@ result<void> take_value(nts_ke_response& r, const nts_ke_record& rec) {
 std::string_view nts_ke_record_name(std::uint16_t type) noexcept {
   using t = nts_ke_record_type;
   switch (static_cast<t>(type)) {
-    case t::end_of_message: return "end_of_message";
-    case t::next_protocol: return "next_protocol";
-    case t::error: return "error";
-    case t::warning: return "warning";
-    case t::aead_algorithm: return "aead_algorithm";
-    case t::new_cookie: return "new_cookie";
-    case t::server: return "server";
-    case t::port: return "port";
+    case t::end_of_message:
+      return "end_of_message";
+    case t::next_protocol:
+      return "next_protocol";
+    case t::error:
+      return "error";
+    case t::warning:
+      return "warning";
+    case t::aead_algorithm:
+      return "aead_algorithm";
+    case t::new_cookie:
+      return "new_cookie";
+    case t::server:
+      return "server";
+    case t::port:
+      return "port";
   }
   return "";
 }
@@ -99,7 +109,8 @@ void append_nts_ke_record(std::vector<std::uint8_t>& out, const nts_ke_record& r
   assert(r.body.size() <= 0xffff);
   const std::size_t at = out.size();
   out.resize(at + record_header_size);
-  const auto first = static_cast<std::uint16_t>((r.type & 0x7fff) | (r.critical ? critical_bit : 0));
+  const auto first =
+      static_cast<std::uint16_t>((r.type & 0x7fff) | (r.critical ? critical_bit : 0));
   store_be16(out, at, first);
   store_be16(out, at + 2, static_cast<std::uint16_t>(r.body.size()));
   out.insert(out.end(), r.body.begin(), r.body.end());
@@ -121,7 +132,8 @@ std::vector<std::uint8_t> make_nts_ke_request(std::span<const aead_algorithm> of
   std::vector<std::uint16_t> ids;
   for (auto a : offered) ids.push_back(static_cast<std::uint16_t>(a));
   append_nts_ke_record(out, make_nts_ke_u16_record(true, nts_ke_record_type::aead_algorithm, ids));
-  append_nts_ke_record(out, {true, static_cast<std::uint16_t>(nts_ke_record_type::end_of_message), {}});
+  append_nts_ke_record(out,
+                       {true, static_cast<std::uint16_t>(nts_ke_record_type::end_of_message), {}});
   return out;
 }
 
@@ -157,7 +169,8 @@ result<std::optional<nts_ke_record>> nts_ke_decoder::next() {
   }
   if (rest.size() < record_header_size + length) return std::optional<nts_ke_record>{};
   const auto body = rest.subspan(record_header_size, length);
-  nts_ke_record r{(first & critical_bit) != 0, static_cast<std::uint16_t>(first & 0x7fff),
+  nts_ke_record r{(first & critical_bit) != 0,
+                  static_cast<std::uint16_t>(first & 0x7fff),
                   {body.begin(), body.end()}};
   start_ += record_header_size + length;
   if (r.type == static_cast<std::uint16_t>(nts_ke_record_type::end_of_message)) {
@@ -195,8 +208,7 @@ result<void> check_nts_ke_response(const nts_ke_response& r,
   return {};
 }
 
-std::array<std::uint8_t, 5> nts_exporter_context(std::uint16_t next_protocol,
-                                                 std::uint16_t aead_id,
+std::array<std::uint8_t, 5> nts_exporter_context(std::uint16_t next_protocol, std::uint16_t aead_id,
                                                  nts_key_direction direction) noexcept {
   std::array<std::uint8_t, 5> c{};
   store_be16(c, 0, next_protocol);

@@ -7,14 +7,22 @@ namespace ntpkit::proto {
 
 std::string_view nts_ke_end_name(nts_ke_end e) noexcept {
   switch (e) {
-    case nts_ke_end::running: return "running";
-    case nts_ke_end::completed: return "completed";
-    case nts_ke_end::rejected: return "rejected";
-    case nts_ke_end::malformed: return "malformed";
-    case nts_ke_end::closed_early: return "closed_early";
-    case nts_ke_end::timed_out: return "timed_out";
-    case nts_ke_end::send_failed: return "send_failed";
-    case nts_ke_end::transport_failed: return "transport_failed";
+    case nts_ke_end::running:
+      return "running";
+    case nts_ke_end::completed:
+      return "completed";
+    case nts_ke_end::rejected:
+      return "rejected";
+    case nts_ke_end::malformed:
+      return "malformed";
+    case nts_ke_end::closed_early:
+      return "closed_early";
+    case nts_ke_end::timed_out:
+      return "timed_out";
+    case nts_ke_end::send_failed:
+      return "send_failed";
+    case nts_ke_end::transport_failed:
+      return "transport_failed";
   }
   return "unknown";
 }
@@ -78,7 +86,8 @@ void nts_ke_session::drain() {
 void nts_ke_session::on_end_of_stream() {
   if (done()) return;
   const auto f = decoder_.finish();
-  finish(nts_ke_end::closed_early, f ? make_error_code(errc::nts_ke_missing_end_of_message) : f.error());
+  finish(nts_ke_end::closed_early,
+         f ? make_error_code(errc::nts_ke_missing_end_of_message) : f.error());
 }
 
 void nts_ke_session::on_transport_error(std::error_code ec) {

@@ -80,17 +80,13 @@ NTPKIT_API result<std::vector<std::uint8_t>> siv_decrypt(
 
 /// The AEAD interface (RFC 5116 §2.1) as RFC 5297 §6 defines it: siv_encrypt with components
 /// (associated_data, nonce). An empty nonce is left out. Errors as siv_encrypt.
-NTPKIT_API result<std::vector<std::uint8_t>> aead_seal(aead_algorithm a,
-                                                       std::span<const std::uint8_t> key,
-                                                       std::span<const std::uint8_t> nonce,
-                                                       std::span<const std::uint8_t> associated_data,
-                                                       std::span<const std::uint8_t> plaintext);
+NTPKIT_API result<std::vector<std::uint8_t>> aead_seal(
+    aead_algorithm a, std::span<const std::uint8_t> key, std::span<const std::uint8_t> nonce,
+    std::span<const std::uint8_t> associated_data, std::span<const std::uint8_t> plaintext);
 
 /// The inverse of aead_seal. Errors as siv_decrypt.
-NTPKIT_API result<std::vector<std::uint8_t>> aead_open(aead_algorithm a,
-                                                       std::span<const std::uint8_t> key,
-                                                       std::span<const std::uint8_t> nonce,
-                                                       std::span<const std::uint8_t> associated_data,
-                                                       std::span<const std::uint8_t> ciphertext);
+NTPKIT_API result<std::vector<std::uint8_t>> aead_open(
+    aead_algorithm a, std::span<const std::uint8_t> key, std::span<const std::uint8_t> nonce,
+    std::span<const std::uint8_t> associated_data, std::span<const std::uint8_t> ciphertext);
 
 }  // namespace ntpkit::proto

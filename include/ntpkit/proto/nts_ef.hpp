@@ -123,16 +123,15 @@ struct nts_request_fields {
 /// empty cookie, a unique identifier under 32 bytes or an empty nonce), those of
 /// append_nts_authenticator. `datagram` is unchanged on error.
 NTPKIT_API result<void> append_nts_request(std::vector<std::uint8_t>& datagram,
-                                           const nts_request_fields& fields,
-                                           const nts_keys& keys);
+                                           const nts_request_fields& fields, const nts_keys& keys);
 
 /// What a verified NTS response carried.
 struct nts_verified_response {
   /// NTS Cookie fields from inside the authenticator: the new cookies (their values, padding
   /// included, as a client sends them back).
   std::vector<std::vector<std::uint8_t>> cookies;
-  std::size_t encrypted_fields = 0;    ///< fields inside the authenticator, cookies included
-  std::size_t plaintext_fields = 0;    ///< fields before it besides the unique identifier
+  std::size_t encrypted_fields = 0;  ///< fields inside the authenticator, cookies included
+  std::size_t plaintext_fields = 0;  ///< fields before it besides the unique identifier
 };
 
 /// Verifies an NTS response to the request that carried `unique_id` (RFC 8915 §5.7): the

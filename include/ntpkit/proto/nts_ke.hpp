@@ -145,10 +145,10 @@ struct nts_ke_response {
   /// AEAD Algorithm Negotiation: the list as sent (one id, or empty for none in common).
   std::optional<std::vector<std::uint16_t>> aead_ids;
   std::vector<std::vector<std::uint8_t>> cookies;  ///< New Cookie bodies, in order
-  std::optional<std::string> server;   ///< NTPv4 Server Negotiation: where to send NTP
-  std::optional<std::uint16_t> port;   ///< NTPv4 Port Negotiation: the UDP port for NTP
-  std::vector<std::uint16_t> errors;   ///< Error record codes
-  std::vector<std::uint16_t> warnings; ///< Warning record codes
+  std::optional<std::string> server;               ///< NTPv4 Server Negotiation: where to send NTP
+  std::optional<std::uint16_t> port;               ///< NTPv4 Port Negotiation: the UDP port for NTP
+  std::vector<std::uint16_t> errors;               ///< Error record codes
+  std::vector<std::uint16_t> warnings;             ///< Warning record codes
 
   /// The negotiated protocol: the Next Protocol list's only id.
   std::optional<std::uint16_t> next_protocol() const noexcept {
