@@ -34,10 +34,14 @@ constexpr std::size_t max_cookie_field_bytes = 1200;
 // The ignored-reason for a reply a check found not to be for us.
 ignore_reason not_for_us_reason(const check_results& c) {
   switch (c.first_failure().value_or(check::origin)) {
-    case check::source: return ignore_reason::source;
-    case check::mode: return ignore_reason::mode;
-    case check::mac: return ignore_reason::mac;
-    default: return ignore_reason::origin;
+    case check::source:
+      return ignore_reason::source;
+    case check::mode:
+      return ignore_reason::mode;
+    case check::mac:
+      return ignore_reason::mac;
+    default:
+      return ignore_reason::origin;
   }
 }
 
@@ -51,8 +55,10 @@ ntp_query::ntp_query(ntp_query_plan plan, random_source random)
 
 session_action ntp_query::next(steady_time now) {
   switch (state_) {
-    case state::done: return finished{};
-    case state::need_send: return make_request();
+    case state::done:
+      return finished{};
+    case state::need_send:
+      return make_request();
     case state::send_pending: {
       // next() again before on_sent: hand out the same request (its bytes are gone, so this
       // only happens when a driver misbehaves); treat it as unsent and make a new one.
@@ -123,9 +129,8 @@ result<void> ntp_query::seal(std::vector<std::uint8_t>& bytes, outstanding& req)
   // One cookie per request, never reused (RFC 8915 §5.7, unlinkability); placeholders ask for
   // as many more as bring the pool back to what the plan wants.
   const std::size_t left = cookies_.size() - 1;
-  std::size_t placeholders = plan_.nts->cookies_wanted > left + 1
-                                 ? plan_.nts->cookies_wanted - left - 1
-                                 : 0;
+  std::size_t placeholders =
+      plan_.nts->cookies_wanted > left + 1 ? plan_.nts->cookies_wanted - left - 1 : 0;
   const std::size_t field = 4 + nts_cookie_field_value_size(cookie.size());
   while (placeholders > 0 && (placeholders + 1) * field > max_cookie_field_bytes) --placeholders;
   const nts_request_fields f{uid, cookie, static_cast<unsigned>(placeholders), nonce};
@@ -230,9 +235,9 @@ void ntp_query::finish(ntp_query_end end) {
   out_.nts_cookies = std::move(cookies_);
   cookies_.clear();
   out_.end = end;
-  out_.clean = (end == ntp_query_end::completed) && out_.ignored.empty() &&
-               std::all_of(sent_.begin(), sent_.end(),
-                           [](const outstanding& r) { return r.answered; });
+  out_.clean =
+      (end == ntp_query_end::completed) && out_.ignored.empty() &&
+      std::all_of(sent_.begin(), sent_.end(), [](const outstanding& r) { return r.answered; });
 }
 
 std::optional<ntp_sample> ntp_query::judge(const packet& reply, const outstanding& req,
@@ -304,9 +309,9 @@ void ntp_query::on_datagram(std::span<const std::uint8_t> bytes, const datagram_
   if (verified) take_cookies(*s, std::move(*verified));
   if (plan_.nts && !verified) out_.nts.nak = true;
   // What the next interleaved request needs: this request's T1, this answer's T2 and T4.
-  answered_.assign(1, exchange_record{date::from_sys_time(req->t1), req->t1_source,
-                                      date::from_sys_time(m.time), m.source, reply->receive,
-                                      req->attempt});
+  answered_.assign(
+      1, exchange_record{date::from_sys_time(req->t1), req->t1_source, date::from_sys_time(m.time),
+                         m.source, reply->receive, req->attempt});
   const bool kiss = s->assessed.result == verdict::kiss;
   if (kiss) out_.kiss_code = s->assessed.kiss_code;
   out_.samples.push_back(std::move(*s));

@@ -45,11 +45,11 @@ struct ntp_query_plan {
   std::uint8_t version = 4;                 ///< NTP version of our requests (1..4)
   /// Sign every request with this key and take only replies whose MAC verifies with it.
   std::optional<symmetric_key> key;
-  mac_policy mac;                           ///< digest length and NTPv3 fallback for `key`
+  mac_policy mac;  ///< digest length and NTPv3 fallback for `key`
   /// RFC 9769 interleaved client/server mode: from the second request on, ask the server for
   /// its transmit time of the previous answer, which completes the previous exchange.
   bool interleaved = false;
-  std::int8_t local_precision = -20;        ///< our clock's precision, log2 s
+  std::int8_t local_precision = -20;  ///< our clock's precision, log2 s
   /// NTS: seal every request (unique identifier, a cookie, placeholders, authenticator) and
   /// take only replies that verify with the S2C key, or an NTS NAK. Not with `key`.
   std::optional<nts_plan> nts;
@@ -96,8 +96,8 @@ struct ntp_query_outcome {
   std::uint32_t requests = 0;       ///< requests sent
   ignore_counts ignored;
   ntp_query_end end = ntp_query_end::running;
-  std::error_code error;            ///< for send_failed, transport_failed, sign_failed
-  std::string kiss_code;            ///< for kissed and kissed_elsewhere
+  std::error_code error;  ///< for send_failed, transport_failed, sign_failed
+  std::string kiss_code;  ///< for kissed and kissed_elsewhere
   /// Every request was answered exactly once, nothing else came and nothing failed: the
   /// socket may serve another address (nothing more is expected on it).
   bool clean = false;
@@ -176,8 +176,8 @@ class NTPKIT_API ntp_query {
   session_action make_request();
   result<void> seal(std::vector<std::uint8_t>& bytes, outstanding& req);
   // NTS: verifies a reply to `req`; false (and counted as ignored) when it must not be taken.
-  bool nts_accepts(std::span<const std::uint8_t> bytes, const packet& reply,
-                   const outstanding& req, std::optional<nts_verified_response>& verified);
+  bool nts_accepts(std::span<const std::uint8_t> bytes, const packet& reply, const outstanding& req,
+                   std::optional<nts_verified_response>& verified);
   void take_cookies(ntp_sample& s, nts_verified_response&& verified);
   void request_answered();
   void round_unanswered();
@@ -196,15 +196,14 @@ class NTPKIT_API ntp_query {
   std::uint32_t next_tag_ = 0;
   bool last_timed_out_ = false;
   std::vector<outstanding> sent_;
-  std::vector<exchange_record> answered_;  // at most one: the latest answered exchange
+  std::vector<exchange_record> answered_;           // at most one: the latest answered exchange
   std::vector<std::vector<std::uint8_t>> cookies_;  // NTS: unused, oldest first
 };
 
 /// Judges a mode 5 packet heard at `m.time` as a broadcast sample (assumed one-way delay
 /// added to the offset); nullopt with the reason when it is not one (malformed, other mode).
 NTPKIT_API std::optional<ntp_sample> hear_broadcast(std::span<const std::uint8_t> bytes,
-                                                    const datagram_meta& m,
-                                                    duration assumed_delay,
+                                                    const datagram_meta& m, duration assumed_delay,
                                                     std::int8_t local_precision,
                                                     ignore_reason* why);
 
