@@ -108,6 +108,7 @@ void bind_tls(binder& bind, libssl& table) {
   NTPKIT_BIND(SSL_CTX_new);
   NTPKIT_BIND(SSL_CTX_free);
   NTPKIT_BIND(SSL_CTX_ctrl);
+  NTPKIT_BIND(SSL_CTX_set_options);
   NTPKIT_BIND(SSL_CTX_set_alpn_protos);
   NTPKIT_BIND(SSL_CTX_load_verify_locations);
   NTPKIT_BIND(SSL_CTX_set_default_verify_paths);

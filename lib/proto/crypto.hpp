@@ -83,6 +83,7 @@ struct libssl {
   decltype(&::SSL_CTX_new) SSL_CTX_new;
   decltype(&::SSL_CTX_free) SSL_CTX_free;
   decltype(&::SSL_CTX_ctrl) SSL_CTX_ctrl;
+  decltype(&::SSL_CTX_set_options) SSL_CTX_set_options;
   decltype(&::SSL_CTX_set_alpn_protos) SSL_CTX_set_alpn_protos;
   decltype(&::SSL_CTX_load_verify_locations) SSL_CTX_load_verify_locations;
   decltype(&::SSL_CTX_set_default_verify_paths) SSL_CTX_set_default_verify_paths;

@@ -80,6 +80,7 @@ std::string nts_text(const model::error_info& e) {
     case error_cause::nts_ke_timeout:
       return nts_ke_timeout_text(e);
     case error_cause::tls_unavailable:
+    case error_cause::ca_file_unreadable: return with_detail("cannot load the CA file");
       return with_detail("TLS library unavailable");
     case error_cause::tls_handshake_failed:
       return with_detail("TLS handshake failed");
@@ -197,7 +198,18 @@ std::string ignored_text(const proto::ignore_counts& ignored) {
 
 std::string address_error_text(const model::ntp_address& a) {
   if (!a.error) return {};
-  std::string text = error_text(a.error, a.label);
+  // With NTS the address is the NTS-KE server's; NTP went where the key exchange said.
+  const bool nts_ntp = a.nts && !a.nts->ntp_address.empty();
+  const std::string ntp_label =
+      nts_ntp ? model::endpoint_label(a.nts->ntp_address, a.nts->ntp_port_used,
+                                      a.nts->ntp_address.find(':') != std::string::npos
+                                          ? model::family::ipv6
+                                          : model::family::ipv4)
+              : a.label;
+  std::string text = error_text(a.error, ntp_label);
+  if (nts_ntp && a.error.kind == model::error_kind::timeout) {
+    text += " from NTP server " + ntp_label + " (handed out by NTS-KE)";
+  }
   if (a.key && a.error.kind == model::error_kind::timeout) {
     text += "; servers drop requests whose MAC they reject, so the server may not know key " +
             std::to_string(a.key->key_id) + " or hold another secret";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ntpkit/export.hpp"
+#include "ntpkit/model/run.hpp"
 #include "ntpkit/proto/aead.hpp"
 #include "ntpkit/proto/nts_ke.hpp"
 
@@ -89,5 +90,15 @@ struct nts_info {
   /// Cookies NTS-KE handed out.
   std::size_t cookies() const noexcept { return cookie_sizes.size(); }
 };
+
+/// The error an NTS-KE exchange's outcome stands for (none when it completed): a server's
+/// Error or Warning record with its code, no NTPv4, no common AEAD, an AEAD we did not offer,
+/// no cookies, a malformed or cut-short response, a timeout after `timeout`, a stream error.
+NTPKIT_API error_info nts_ke_error(const proto::nts_ke_outcome& o,
+                                   std::chrono::milliseconds timeout);
+
+/// Fills the NTS-KE part of `info` from a completed or failed exchange: records, negotiated
+/// protocol and AEAD, server, port, errors, warnings, cookie sizes and byte counts.
+NTPKIT_API void take_nts_ke_outcome(nts_info& info, const proto::nts_ke_outcome& o);
 
 }  // namespace ntpkit::model

@@ -78,6 +78,7 @@ enum class error_cause : std::uint8_t {
   nts_ke_unreachable,         ///< nts: the NTS-KE port refused or could not be reached (`code`)
   nts_ke_timeout,             ///< nts: connect, handshake or exchange not done within `waited`
   tls_unavailable,            ///< tls: libssl cannot be loaded (`detail`)
+  ca_file_unreadable,         ///< usage: the CA file cannot be loaded (`detail`: its path)
   tls_handshake_failed,       ///< tls: the handshake failed (`code`, the library's `detail`)
   alpn_refused,               ///< tls: the server did not select ALPN ntske/1
   certificate_untrusted,      ///< tls: no trusted chain to the certificate (`detail`)
