@@ -154,6 +154,9 @@ model::error_info tls_client::setup(tcp::socket& sock, const std::string& name,
   ssl_ = s->SSL_new(ctx_);
   boost::system::error_code ec;
   sock.non_blocking(true, ec);
+  // The client's Finished and the NTS-KE request go out as two small writes: with Nagle the
+  // second waits for the server's delayed ACK of the first (40 ms on Linux).
+  if (!ec) sock.set_option(tcp::no_delay(true), ec);
   if (ssl_ == nullptr || ec || s->SSL_set_fd(ssl_, sock.native_handle()) != 1) {
     return tls_failure(model::error_cause::tls_handshake_failed, drain_errors(c).text);
   }
