@@ -7,13 +7,20 @@ namespace ntpkit::model {
 
 std::string_view nts_step_name(nts_step s) noexcept {
   switch (s) {
-    case nts_step::none: return "";
-    case nts_step::connect: return "connect";
-    case nts_step::tls_handshake: return "tls_handshake";
-    case nts_step::certificate: return "certificate";
-    case nts_step::key_exchange: return "key_exchange";
-    case nts_step::ntp_resolve: return "ntp_resolve";
-    case nts_step::ntp: return "ntp";
+    case nts_step::none:
+      return "";
+    case nts_step::connect:
+      return "connect";
+    case nts_step::tls_handshake:
+      return "tls_handshake";
+    case nts_step::certificate:
+      return "certificate";
+    case nts_step::key_exchange:
+      return "key_exchange";
+    case nts_step::ntp_resolve:
+      return "ntp_resolve";
+    case nts_step::ntp:
+      return "ntp";
   }
   return "";
 }
@@ -52,8 +59,10 @@ error_info nts_ke_error(const proto::nts_ke_outcome& o, std::chrono::millisecond
   error_info e;
   switch (o.end) {
     case nts_ke_end::running:
-    case nts_ke_end::completed: return e;
-    case nts_ke_end::rejected: return rejected(o);
+    case nts_ke_end::completed:
+      return e;
+    case nts_ke_end::rejected:
+      return rejected(o);
     case nts_ke_end::malformed:
       e = failure(error_kind::nts, error_cause::nts_ke_malformed);
       e.code = o.error;

@@ -9,10 +9,10 @@
 
 #include "../proto/crypto.hpp"
 #include "../proto/dotted_quad.hpp"
-#include "nts_tls.hpp"
 #include "ntpkit/net/drive.hpp"
 #include "ntpkit/net/fanout.hpp"
 #include "ntpkit/net/timestamping_socket.hpp"
+#include "nts_tls.hpp"
 #include "run.hpp"
 
 namespace ntpkit::net {
@@ -91,7 +91,8 @@ void take_tls_facts(model::nts_info& info, const model::nts_info& tls) {
   info.certificate = tls.certificate;
   info.verify_result = tls.verify_result;
   info.handshake_at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  if (info.certificate) info.certificate_remaining = info.certificate->not_after - info.handshake_at;
+  if (info.certificate)
+    info.certificate_remaining = info.certificate->not_after - info.handshake_at;
 }
 
 bool is_certificate_cause(error_cause c) {
@@ -181,7 +182,9 @@ asio::awaitable<result<udp::endpoint>> ntp_server_of(const model::nts_info& info
                                                      const tcp::endpoint& ke_server, family f) {
   const std::uint16_t port = info.ntp_port.value_or(123);
   if (!info.ntp_server) co_return udp::endpoint(ke_server.address(), port);
-  auto eps = co_await resolve(target{*info.ntp_server, *info.ntp_server, port}, f);
+  // A named target: GCC 12 destroys a temporary in a co_await expression twice.
+  const target name{*info.ntp_server, *info.ntp_server, port};
+  auto eps = co_await resolve(name, f);
   if (!eps) co_return eps.error();
   for (const auto& e : *eps) {
     if (e.address().is_v6() == ke_server.address().is_v6()) co_return e;

@@ -204,14 +204,18 @@ model::error_info tls_client::check_peer() {
   if (facts_.alpn != "ntske/1") return tls_failure(error_cause::alpn_refused, facts_.alpn);
   if (!facts_.certificate) return tls_failure(error_cause::certificate_untrusted, "no certificate");
   switch (facts_.verify_result) {
-    case X509_V_OK: return {};
-    case X509_V_ERR_CERT_HAS_EXPIRED: return tls_failure(error_cause::certificate_expired);
-    case X509_V_ERR_CERT_NOT_YET_VALID: return tls_failure(error_cause::certificate_not_yet_valid);
+    case X509_V_OK:
+      return {};
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return tls_failure(error_cause::certificate_expired);
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return tls_failure(error_cause::certificate_not_yet_valid);
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return tls_failure(error_cause::certificate_wrong_name, name_);
     default: {
-      const char* why = proto::detail::crypto()->X509_verify_cert_error_string(facts_.verify_result);
+      const char* why =
+          proto::detail::crypto()->X509_verify_cert_error_string(facts_.verify_result);
       return tls_failure(error_cause::certificate_untrusted, why != nullptr ? why : "");
     }
   }
@@ -262,8 +266,8 @@ asio::awaitable<result<void>> tls_client::write(tcp::socket& sock,
 }
 
 asio::awaitable<result<std::size_t>> tls_client::read(tcp::socket& sock,
-                                                       std::span<std::uint8_t> buffer,
-                                                       steady_time deadline) {
+                                                      std::span<std::uint8_t> buffer,
+                                                      steady_time deadline) {
   const auto& s = *proto::detail::ssl();
   int ret = 0;
   const int err = co_await until_done(
@@ -274,7 +278,8 @@ asio::awaitable<result<std::size_t>> tls_client::read(tcp::socket& sock,
   if (err == timed_out) co_return std::make_error_code(std::errc::timed_out);
   const int saved = errno;
   drain_errors(*proto::detail::crypto());
-  if (err == SSL_ERROR_SYSCALL && saved != 0) co_return std::error_code(saved, std::generic_category());
+  if (err == SSL_ERROR_SYSCALL && saved != 0)
+    co_return std::error_code(saved, std::generic_category());
   co_return std::make_error_code(std::errc::io_error);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "ntpkit/proto/errc.hpp"
 #include "ntpkit/proto/refid.hpp"
 
 namespace ntpkit::report {
@@ -80,7 +81,8 @@ std::string nts_text(const model::error_info& e) {
     case error_cause::nts_ke_timeout:
       return nts_ke_timeout_text(e);
     case error_cause::tls_unavailable:
-    case error_cause::ca_file_unreadable: return with_detail("cannot load the CA file");
+    case error_cause::ca_file_unreadable:
+      return with_detail("cannot load the CA file");
       return with_detail("TLS library unavailable");
     case error_cause::tls_handshake_failed:
       return with_detail("TLS handshake failed");
@@ -110,7 +112,9 @@ std::string nts_text(const model::error_info& e) {
     case error_cause::nts_ke_malformed:
       return "malformed NTS-KE response: " + e.code.message();
     case error_cause::nts_ke_closed:
-      return "NTS-KE server closed the connection before end of message";
+      return e.code == proto::errc::truncated
+                 ? "NTS-KE server closed the connection inside a record"
+                 : "NTS-KE server closed the connection before end of message";
     case error_cause::nts_keys_failed:
       return with_detail("cannot export the NTS keys");
     case error_cause::nts_server_unresolved:

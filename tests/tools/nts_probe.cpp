@@ -204,7 +204,8 @@ json address_json(const model::ntp_address& a) {
                        {"delay_s", s.measured.delay.to_seconds()}});
   }
   json ignored = json::object();
-  for (const auto& [reason, count] : a.ignored) ignored[std::string(proto::ignore_reason_name(reason))] = count;
+  for (const auto& [reason, count] : a.ignored)
+    ignored[std::string(proto::ignore_reason_name(reason))] = count;
   return {{"ok", a.ok()},
           {"address", a.address},
           {"port", a.port},
@@ -363,11 +364,10 @@ int capture(const options& o) {
     auto cookie = r.plan->cookies.at(static_cast<std::size_t>(i));
     if (i == 1) cookie[cookie.size() / 2] ^= 0xff;
     const auto uid = random_bytes(proto::nts_unique_id_size);
-    auto request = proto::serialize_packet(
-        proto::make_client_request(proto::timestamp::from_bits(rng())));
-    if (!proto::append_nts_request(request, {uid, cookie, i == 0 ? 3u : 0u,
-                                             random_bytes(proto::nts_nonce_size)},
-                                   keys)) {
+    auto request =
+        proto::serialize_packet(proto::make_client_request(proto::timestamp::from_bits(rng())));
+    if (!proto::append_nts_request(
+            request, {uid, cookie, i == 0 ? 3u : 0u, random_bytes(proto::nts_nonce_size)}, keys)) {
       return 1;
     }
     const auto answer = exchange_raw(o.host, port, request);

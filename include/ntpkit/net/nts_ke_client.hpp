@@ -19,8 +19,8 @@
 #include "ntpkit/net/ntp_client.hpp"
 #include "ntpkit/net/pacer.hpp"
 #include "ntpkit/net/resolve.hpp"
-#include "ntpkit/proto/nts_ke.hpp"
 #include "ntpkit/proto/ntp_query.hpp"
+#include "ntpkit/proto/nts_ke.hpp"
 
 namespace ntpkit::net {
 
@@ -42,7 +42,7 @@ struct nts_ke_options {
 
 /// What one NTS-KE session established.
 struct nts_ke_result {
-  model::nts_info info;   ///< TLS facts, certificate, records, negotiated values, times
+  model::nts_info info;     ///< TLS facts, certificate, records, negotiated values, times
   model::error_info error;  ///< kind tls or nts (or network) when it failed; info.failed_step
   /// The AEAD, C2S and S2C keys and the cookies, for proto::ntp_query_plan::nts; set exactly
   /// when `error` is empty.
@@ -91,8 +91,9 @@ NTPKIT_API model::ntp_address query_nts_blocking(tcp::endpoint ke_server, std::s
 /// Resolves every target (its port is the NTS-KE port) and runs query_nts() on each address,
 /// with fan_out()'s bounded concurrency; on_done as probe()'s. The result keeps the order of
 /// `targets`.
-NTPKIT_API asio::awaitable<std::vector<model::ntp_target>> probe_nts(
-    std::vector<target> targets, nts_query_options options, std::size_t concurrency = 0,
-    target_done on_done = {});
+NTPKIT_API asio::awaitable<std::vector<model::ntp_target>> probe_nts(std::vector<target> targets,
+                                                                     nts_query_options options,
+                                                                     std::size_t concurrency = 0,
+                                                                     target_done on_done = {});
 
 }  // namespace ntpkit::net
