@@ -239,6 +239,26 @@ class ChronydNts(unittest.TestCase):
               f"{n['handshake_s'] * 1e3:.2f} ms, exchange {n['exchange_s'] * 1e3:.2f} ms, "
               f"all {n['ke_s'] * 1e3:.2f} ms")
 
+    def test_real_answers_verify_and_a_bad_cookie_gets_a_nak(self):
+        # nts_probe --capture sends two requests by hand (proto::append_nts_request): one with
+        # a good cookie and 3 placeholders, one with a cookie chronyd cannot decrypt. Its files
+        # are the fuzz targets' seeds (tests/fuzz/corpus/nts_*), which replay here too.
+        with tempfile.TemporaryDirectory(prefix="ntpkit-nts-capture-") as out:
+            run = self.ns.run([PROBE, "--host", "127.0.0.1", "--ke-port", "11460", "--ca-file",
+                               self.pki.ca_cert, "--capture", out], timeout=PROBE_LIMIT)
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            answers = json.loads(run.stdout)["answers"]
+            self.assertTrue(answers["good"]["verified"], answers)
+            self.assertEqual(answers["good"]["cookies"], 4)  # one per cookie and placeholder
+            # RFC 8915 §5.7: the response is as long as the request.
+            self.assertEqual(answers["good"]["size"], answers["good"]["request_size"])
+            self.assertTrue(answers["nak"]["nak"], answers)
+            self.assertEqual(answers["nak"]["error"], "no NTS authenticator field")
+            for target in ("nts_ke", "nts_ef"):
+                fuzzer = os.path.join(BUILD, "tests", "fuzz", f"fuzz_{target}")
+                replay = peers.run([fuzzer, out], timeout=120)
+                self.assertEqual(replay.returncode, 0, replay.stdout + replay.stderr)
+
     def test_another_aead_offered_first_is_not_chosen_unless_the_server_has_it(self):
         # Offering 17, 16, 15: chronyd 4.3 (gnutls) implements only 15 of these, and picks it.
         r = self.probe("--ke-port", "11460", "--aead", "17,16,15", ca=self.pki.ca_cert,
@@ -317,6 +337,11 @@ class NtpsecNts(unittest.TestCase):
                 r = Probe(ns)("--ke-port", "4460", "--samples", "2", "--interval-ms", "200",
                               ca=pki.ca_cert, expect_ok=True)
                 after = ntsinfo()
+                out = os.path.join(tmp, "capture")
+                os.makedirs(out)
+                run = ns.run([PROBE, "--host", "127.0.0.1", "--ke-port", "4460", "--ca-file",
+                              pki.ca_cert, "--capture", out], timeout=PROBE_LIMIT)
+                capture = json.loads(run.stdout)
         n = r["nts"]
         delta = {k: after[k] - before.get(k, 0) for k in after}
         self.assertEqual(delta["nts_ke_serves_good"], 1)
@@ -330,6 +355,11 @@ class NtpsecNts(unittest.TestCase):
         self.assertEqual((n["ntp_port"], n["ntp_port_used"]), (None, 123))
         self.assertEqual(n["cookies"], 8)
         self.assertEqual(r["samples"][0]["stratum"], 10)  # tos orphan 10
+        # nts_probe --capture against it (see ChronydNts): its answer verifies; to a cookie it
+        # cannot decrypt, NTPsec 1.2.2 sends nothing at all (no NAK, unlike chronyd).
+        self.assertEqual(capture["captured"], 1, capture)
+        self.assertTrue(capture["answers"]["good"]["verified"], capture)
+        self.assertNotIn("nak", capture["answers"])
 
 
 class HostileNtsKe(unittest.TestCase):

@@ -347,8 +347,8 @@ int capture(const options& o) {
   }
   bytes ke_response;
   for (const auto& rec : r.info.records) proto::append_nts_ke_record(ke_response, rec);
-  write_file(o.capture + "/ke_request.bin",
-             proto::make_nts_ke_request(o.q.ke.exchange.aead_algorithms));
+  // fuzz_nts_ke inputs: a chunking byte, then the stream.
+  ke_response.insert(ke_response.begin(), 0x05);
   write_file(o.capture + "/ke_response.bin", ke_response);
   std::mt19937_64 rng(std::random_device{}());
   auto random_bytes = [&](std::size_t n) {
@@ -359,6 +359,7 @@ int capture(const options& o) {
   const std::uint16_t port = r.info.ntp_port.value_or(123);
   const auto& keys = r.plan->keys;
   int taken = 0;
+  json verdicts = json::object();
   for (int i = 0; i < 2; ++i) {
     // The second request carries a cookie the server cannot read: its answer is a NAK.
     auto cookie = r.plan->cookies.at(static_cast<std::size_t>(i));
@@ -374,9 +375,21 @@ int capture(const options& o) {
     const std::string name = i == 0 ? "good" : "nak";
     write_file(o.capture + "/ef_request_" + name + ".bin", ef_seed(1, keys.c2s, uid, request));
     write_file(o.capture + "/ef_response_" + name + ".bin", ef_seed(0, keys.s2c, uid, answer));
-    if (!answer.empty()) ++taken;
+    if (answer.empty()) continue;
+    ++taken;
+    // What the library makes of the real answers: the first verifies, the second is a NAK.
+    const auto v = proto::verify_nts_response(answer, uid, keys);
+    const auto p = proto::parse_packet(answer);
+    verdicts[name] = {{"verified", v.has_value()},
+                      {"error", v ? "" : v.error().message()},
+                      {"cookies", v ? v->cookies.size() : 0},
+                      {"nak", p && proto::is_nts_nak(*p, uid)},
+                      {"size", answer.size()},
+                      {"request_size", request.size()}};
   }
-  std::cout << json{{"captured", taken}, {"aead", static_cast<int>(keys.aead)}}.dump() << "\n";
+  std::cout << json{{"captured", taken}, {"aead", static_cast<int>(keys.aead)},
+                    {"answers", verdicts}}.dump()
+            << "\n";
   return taken == 2 ? 0 : 1;
 }
 
