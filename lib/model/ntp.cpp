@@ -138,9 +138,13 @@ bool mac_rejected(const proto::ignore_counts& ignored) {
 }
 
 // With NTS: the error the NTP part stands for when NTS, not NTP, is the reason.
-void conclude_nts(ntp_address& a) {
+void conclude_nts(ntp_address& a, const error_info& ended) {
   auto& n = *a.nts;
-  if (n.nak) {
+  if (ended.cause == error_cause::nts_no_cookies_left) {
+    // The server's answers did not replace the cookies: the samples asked for could not all
+    // be taken, which is the server's fault even when some were (RFC 8915 §5.7).
+    a.error = ended;
+  } else if (n.nak) {
     a.error = failure(error_kind::nts, error_cause::nts_nak);
     a.error.kiss_code = "NTSN";
   } else if (!a.selected && a.samples.empty()) {
@@ -205,7 +209,7 @@ void conclude(ntp_address& a, error_info ended) {
   if (!a.selected && a.samples.empty() && mac_rejected(a.ignored)) {
     a.error = failure(error_kind::auth, error_cause::no_authenticated_reply);
   }
-  if (a.nts) conclude_nts(a);
+  if (a.nts) conclude_nts(a, ended);
   a.auth = judge_auth(a);
 }
 

@@ -170,7 +170,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check_sealed(uid, in);
       break;
     }
-    default: check_authenticator(in); break;
+    default:
+      check_authenticator(in);
+      break;
   }
   return 0;
 }

@@ -111,8 +111,8 @@ void check_session(std::span<const std::uint8_t> in, NextChunk next_chunk, const
   const auto& o = s.outcome();
   // Every record the session took is one the decoder returned, in order.
   NTPKIT_FUZZ_CHECK(o.response.records.size() <= d.records.size());
-  NTPKIT_FUZZ_CHECK(std::equal(o.response.records.begin(), o.response.records.end(),
-                               d.records.begin()));
+  NTPKIT_FUZZ_CHECK(
+      std::equal(o.response.records.begin(), o.response.records.end(), d.records.begin()));
   if (o.end == nts_ke_end::completed) {
     NTPKIT_FUZZ_CHECK(d.complete);
     NTPKIT_FUZZ_CHECK(!o.response.cookies.empty() && o.response.aead().has_value());
@@ -142,9 +142,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     NTPKIT_FUZZ_CHECK(pieces.records == whole.records);
   }
   const auto prefix = encode(pieces.records);
-  NTPKIT_FUZZ_CHECK(std::equal(prefix.begin(), prefix.end(), in.begin(),
-                               in.begin() + static_cast<std::ptrdiff_t>(
-                                                std::min(prefix.size(), in.size()))));
+  NTPKIT_FUZZ_CHECK(
+      std::equal(prefix.begin(), prefix.end(), in.begin(),
+                 in.begin() + static_cast<std::ptrdiff_t>(std::min(prefix.size(), in.size()))));
   NTPKIT_FUZZ_CHECK(prefix.size() <= in.size());
   NTPKIT_FUZZ_CHECK(pieces.finish == whole.finish);
   NTPKIT_FUZZ_CHECK(pieces.complete == whole.complete);

@@ -387,8 +387,10 @@ int capture(const options& o) {
                       {"size", answer.size()},
                       {"request_size", request.size()}};
   }
-  std::cout << json{{"captured", taken}, {"aead", static_cast<int>(keys.aead)},
-                    {"answers", verdicts}}.dump()
+  std::cout << json{{"captured", taken},
+                    {"aead", static_cast<int>(keys.aead)},
+                    {"answers", verdicts}}
+                   .dump()
             << "\n";
   return taken == 2 ? 0 : 1;
 }
