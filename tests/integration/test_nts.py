@@ -259,6 +259,22 @@ class ChronydNts(unittest.TestCase):
                 replay = peers.run([fuzzer, out], timeout=120)
                 self.assertEqual(replay.returncode, 0, replay.stdout + replay.stderr)
 
+    def test_interleaved_mode_over_nts(self):
+        # RFC 9769 interleaved mode with NTS: chronyd answers a client's third request on
+        # interleaved (as in test_modes.py), and those answers are NTS-authenticated too.
+        before = self.good.serverstats()
+        r = self.probe("--ke-port", "11460", "--samples", "4", "--interval-ms", "200",
+                       "--interleaved", "on", ca=self.pki.ca_cert, expect_ok=True)
+        after = self.good.serverstats()
+        flags = [s["interleaved"] for s in r["samples"]]
+        served = after["Interleaved NTP packets"] - before["Interleaved NTP packets"]
+        self.assertTrue(all(s["nts_authenticated"] for s in r["samples"]))
+        self.assertEqual(sum(flags), served)
+        self.assertGreater(served, 0)
+        self.assertEqual(flags, sorted(flags))  # basic first, then interleaved
+        self.assertEqual(after["Authenticated NTP packets"] - before["Authenticated NTP packets"],
+                         4)
+
     def test_another_aead_offered_first_is_not_chosen_unless_the_server_has_it(self):
         # Offering 17, 16, 15: chronyd 4.3 (gnutls) implements only 15 of these, and picks it.
         r = self.probe("--ke-port", "11460", "--aead", "17,16,15", ca=self.pki.ca_cert,

@@ -7,6 +7,7 @@
 //   nts_probe --host HOST [--ke-port 4460] [--server-name NAME] [--ca-file FILE]
 //             [--samples N] [--timeout-ms N] [--interval-ms N] [--connect-timeout-ms N]
 //             [--handshake-timeout-ms N] [--ke-timeout-ms N] [--aead 15,16,17]
+//             [--interleaved on]
 //             [--save-ke FILE | --load-ke FILE | --capture DIR]
 //
 // --save-ke runs the key exchange only and writes the keys and cookies to FILE; --load-ke
@@ -112,6 +113,8 @@ std::optional<options> parse(int argc, char** argv) {
         o.q.ke.exchange.aead_algorithms.push_back(
             static_cast<proto::aead_algorithm>(std::stoi(id)));
       }
+    } else if (a == "--interleaved") {
+      o.q.ntp.interleaved = v == "on";
     } else if (a == "--save-ke") {
       o.save_ke = v;
     } else if (a == "--load-ke") {
@@ -198,6 +201,7 @@ json address_json(const model::ntp_address& a) {
   for (const auto& s : a.samples) {
     samples.push_back({{"nts_authenticated", s.nts_authenticated},
                        {"new_cookies", s.nts_new_cookies},
+                       {"interleaved", s.interleaved},
                        {"stratum", s.reply.stratum},
                        {"verdict", proto::verdict_name(s.assessed.result)},
                        {"offset_s", s.measured.offset.to_seconds()},
