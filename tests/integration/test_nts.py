@@ -97,7 +97,7 @@ def certificate_facts(cert):
             "subject": facts["subject"]}
 
 
-def nts_chronyd(ns, pki, label, port, ntsport, cert=None, extra=""):
+def nts_chronyd(ns, pki, label, port, ntsport, cert=None, extra="", bind=("127.0.0.1",)):
     """chronyd serving NTP on `port` and, with a certificate, NTS-KE on `ntsport`."""
     config = extra
     if cert is not None:
@@ -106,7 +106,7 @@ def nts_chronyd(ns, pki, label, port, ntsport, cert=None, extra=""):
         os.makedirs(dump, exist_ok=True)
         config += (f"\nntsport {ntsport}\nntsservercert {crt}\nntsserverkey {key}\n"
                    f"ntsdumpdir {dump}\nntsprocesses 0\n")
-    return peers.Chronyd(ns, port=port, bind=("127.0.0.1",), allow=("127.0.0.0/8",),
+    return peers.Chronyd(ns, port=port, bind=bind, allow=("127.0.0.0/8", "::1"),
                          config_extra=config)
 
 
@@ -116,8 +116,8 @@ class Probe:
     def __init__(self, ns):
         self.ns = ns
 
-    def __call__(self, *args, ca=None, expect_ok=None):
-        cmd = [PROBE, "--host", "127.0.0.1"] + list(args)
+    def __call__(self, *args, ca=None, expect_ok=None, host="127.0.0.1"):
+        cmd = [PROBE, "--host", host] + list(args)
         if ca:
             cmd += ["--ca-file", ca]
         started = time.monotonic()
@@ -158,7 +158,8 @@ class ChronydNts(unittest.TestCase):
                 server = nts_chronyd(cls.ns, cls.pki, *args, **kwargs).__enter__()
                 cls.servers.append(server)
                 return server
-            cls.good = start("good", 11123, 11460, cert=cls.good_cert)
+            cls.good = start("good", 11123, 11460, cert=cls.good_cert,
+                             bind=("127.0.0.1", "::1"))
             cls.expired = start("expired", 11124, 11461, cert=cls.pki.server("expired", days=-1))
             cls.other_name = start("other", 11125, 11462,
                                    cert=cls.pki.server("other", san="DNS:ntp.other.example",
@@ -274,6 +275,17 @@ class ChronydNts(unittest.TestCase):
         self.assertEqual(flags, sorted(flags))  # basic first, then interleaved
         self.assertEqual(after["Authenticated NTP packets"] - before["Authenticated NTP packets"],
                          4)
+
+    def test_over_ipv6_the_address_is_checked_and_ntp_follows_it(self):
+        # No server record: NTP goes to the NTS-KE server's own address (RFC 8915 §4.1.7),
+        # here ::1, and the certificate's IP:::1 subjectAltName is what is checked.
+        before = self.good.serverstats()
+        r = self.probe("--ke-port", "11460", host="::1", ca=self.pki.ca_cert, expect_ok=True)
+        after = self.good.serverstats()
+        self.assertEqual((r["nts"]["ntp_address"], r["nts"]["ntp_port_used"]), ("::1", 11123))
+        self.assertEqual(r["nts"]["server_name"], "::1")
+        self.assertEqual(after["Authenticated NTP packets"] - before["Authenticated NTP packets"],
+                         1)
 
     def test_another_aead_offered_first_is_not_chosen_unless_the_server_has_it(self):
         # Offering 17, 16, 15: chronyd 4.3 (gnutls) implements only 15 of these, and picks it.

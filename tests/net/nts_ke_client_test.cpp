@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "../lib/net/run.hpp"
 
@@ -114,4 +115,29 @@ TEST_CASE("a CA file that cannot be loaded is a usage error, named") {
   CHECK(r.error.kind == model::error_kind::usage);
   CHECK(r.error.cause == error_cause::ca_file_unreadable);
   CHECK(r.error.detail == "/nonexistent/ntpkit-ca.pem");
+}
+
+TEST_CASE("probe_nts reports every target and address, each with its NTS failure") {
+  std::uint16_t port = 0;
+  {
+    listener closed;
+    port = closed.port;
+  }
+  std::vector<net::target> targets{{"127.0.0.1", "127.0.0.1", port},
+                                   {"bad host", "bad host", port}};
+  net::nts_query_options o;
+  o.ke.connect_timeout = 1000ms;
+  std::size_t done = 0;
+  const auto results = net::detail::run_blocking(
+      net::probe_nts(targets, o, 0, [&](std::size_t, const model::ntp_target&) { ++done; }));
+  CHECK(done == 2);
+  REQUIRE(results.size() == 2);
+  REQUIRE(results[0].addresses.size() == 1);
+  const auto& a = results[0].addresses[0];
+  CHECK(a.label == "127.0.0.1:" + std::to_string(port));
+  CHECK(a.error.cause == error_cause::nts_ke_unreachable);
+  REQUIRE(a.nts.has_value());
+  CHECK(a.nts->failed_step == model::nts_step::connect);
+  CHECK_FALSE(results[0].ok());
+  CHECK(results[1].error.kind == model::error_kind::resolve);
 }
