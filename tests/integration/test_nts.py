@@ -130,8 +130,9 @@ class Probe:
                                  f"{out.stdout}{out.stderr}")
         report["_exit"] = out.returncode
         report["_took"] = took
-        if expect_ok is not None and report["ok"] != expect_ok:
-            raise AssertionError(json.dumps(report, indent=1))
+        if expect_ok is not None and (report["ok"] != expect_ok or
+                                      (expect_ok and out.returncode != 0)):
+            raise AssertionError(json.dumps(report, indent=1) + out.stderr)
         return report
 
 
