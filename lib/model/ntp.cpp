@@ -9,13 +9,28 @@ namespace ntpkit::model {
 
 std::string_view auth_status_name(auth_status s) noexcept {
   switch (s) {
-    case auth_status::not_used: return "";
-    case auth_status::authenticated: return "authenticated";
-    case auth_status::bad_mac: return "bad_mac";
-    case auth_status::no_mac: return "no_mac";
-    case auth_status::unknown_key: return "unknown_key";
-    case auth_status::crypto_nak: return "crypto_nak";
-    case auth_status::no_reply: return "no_reply";
+    case auth_status::not_used:
+      return "";
+    case auth_status::authenticated:
+      return "authenticated";
+    case auth_status::bad_mac:
+      return "bad_mac";
+    case auth_status::no_mac:
+      return "no_mac";
+    case auth_status::unknown_key:
+      return "unknown_key";
+    case auth_status::crypto_nak:
+      return "crypto_nak";
+    case auth_status::no_reply:
+      return "no_reply";
+    case auth_status::bad_authenticator:
+      return "bad_authenticator";
+    case auth_status::no_authenticator:
+      return "no_authenticator";
+    case auth_status::unique_id_mismatch:
+      return "unique_id_mismatch";
+    case auth_status::nts_nak:
+      return "nts_nak";
   }
   return "";
 }
@@ -53,7 +68,19 @@ namespace {
 
 using proto::ignore_reason;
 
+auth_status judge_nts_auth(const ntp_address& a) {
+  if (a.nts->cookies_sent == 0) return auth_status::not_used;  // the key exchange failed
+  if (a.nts->nak) return auth_status::nts_nak;
+  if (a.selected) return auth_status::authenticated;
+  const auto& i = a.ignored;
+  if (i.count(ignore_reason::nts_auth)) return auth_status::bad_authenticator;
+  if (i.count(ignore_reason::nts_unique_id)) return auth_status::unique_id_mismatch;
+  if (i.count(ignore_reason::nts_missing)) return auth_status::no_authenticator;
+  return auth_status::no_reply;
+}
+
 auth_status judge_auth(const ntp_address& a) {
+  if (a.nts) return judge_nts_auth(a);
   if (!a.key) return auth_status::not_used;
   if (a.selected) return auth_status::authenticated;
   const auto& i = a.ignored;
@@ -77,8 +104,8 @@ error_info judge_sample(const sample& s) {
       break;
     case proto::verdict::unsynchronised:
       e.kind = error_kind::unsynchronised;
-      e.cause = s.reply.stratum >= 16 ? error_cause::stratum_unsynchronised
-                                      : error_cause::leap_alarm;
+      e.cause =
+          s.reply.stratum >= 16 ? error_cause::stratum_unsynchronised : error_cause::leap_alarm;
       e.stratum = s.reply.stratum;
       break;
     case proto::verdict::bad_mac:
@@ -101,11 +128,42 @@ bool mac_rejected(const proto::ignore_counts& ignored) {
       case ignore_reason::mac_missing:
       case ignore_reason::mac_key_id:
       case ignore_reason::mac_length:
-      case ignore_reason::crypto_nak: return true;
-      default: break;
+      case ignore_reason::crypto_nak:
+        return true;
+      default:
+        break;
     }
   }
   return false;
+}
+
+// With NTS: the error the NTP part stands for when NTS, not NTP, is the reason.
+void conclude_nts(ntp_address& a, const error_info& ended) {
+  auto& n = *a.nts;
+  if (ended.cause == error_cause::nts_no_cookies_left) {
+    // The server's answers did not replace the cookies: the samples asked for could not all
+    // be taken, which is the server's fault even when some were (RFC 8915 §5.7).
+    a.error = ended;
+  } else if (n.nak) {
+    a.error = failure(error_kind::nts, error_cause::nts_nak);
+    a.error.kiss_code = "NTSN";
+  } else if (!a.selected && a.samples.empty()) {
+    const auto& i = a.ignored;
+    if (i.count(ignore_reason::nts_auth)) {
+      a.error = failure(error_kind::nts, error_cause::nts_bad_authenticator);
+    } else if (i.count(ignore_reason::nts_unique_id)) {
+      a.error = failure(error_kind::nts, error_cause::nts_unique_id_mismatch);
+    } else if (i.count(ignore_reason::nts_missing)) {
+      a.error = failure(error_kind::nts, error_cause::nts_unauthenticated);
+    }
+  }
+  if (a.error.cause == error_cause::signing_failed) {
+    a.error.kind = error_kind::nts;
+    a.error.cause = error_cause::nts_seal_failed;
+  }
+  n.authenticated_samples = 0;
+  for (const auto& s : a.samples) n.authenticated_samples += s.nts_authenticated ? 1 : 0;
+  if (a.error && n.failed_step == nts_step::none) n.failed_step = nts_step::ntp;
 }
 
 }  // namespace
@@ -133,7 +191,7 @@ void conclude(ntp_address& a, error_info ended) {
     const auto& b = a.samples[*a.selected];
     a.root_distance = proto::root_distance(b.reply, b.measured, a.jitter);
   }
-  a.shown = a.selected ? a.selected
+  a.shown = a.selected          ? a.selected
             : a.samples.empty() ? std::nullopt
                                 : std::optional<std::size_t>(a.samples.size() - 1);
   if (kiss) {
@@ -151,6 +209,7 @@ void conclude(ntp_address& a, error_info ended) {
   if (!a.selected && a.samples.empty() && mac_rejected(a.ignored)) {
     a.error = failure(error_kind::auth, error_cause::no_authenticated_reply);
   }
+  if (a.nts) conclude_nts(a, ended);
   a.auth = judge_auth(a);
 }
 
@@ -160,7 +219,8 @@ error_info end_error(const proto::ntp_query_outcome& o, std::chrono::millisecond
   switch (o.end) {
     case ntp_query_end::running:
     case ntp_query_end::completed:
-    case ntp_query_end::kissed: break;
+    case ntp_query_end::kissed:
+      break;
     case ntp_query_end::timed_out:
       e.kind = error_kind::timeout;
       e.cause = error_cause::no_reply;
@@ -180,6 +240,10 @@ error_info end_error(const proto::ntp_query_outcome& o, std::chrono::millisecond
       e.kind = error_kind::auth;
       e.cause = error_cause::signing_failed;
       e.code = o.error;
+      break;
+    case ntp_query_end::nts_no_cookies:
+      e.kind = error_kind::nts;
+      e.cause = error_cause::nts_no_cookies_left;
       break;
   }
   return e;
@@ -204,11 +268,17 @@ error_info transport_error(std::error_code ec, bool sending) {
   return e;
 }
 
-void take_outcome(ntp_address& a, proto::ntp_query_outcome&& o,
-                  std::chrono::milliseconds timeout) {
+void take_outcome(ntp_address& a, proto::ntp_query_outcome&& o, std::chrono::milliseconds timeout) {
   const auto ended = end_error(o, timeout);
   a.requests += o.requests;
   for (const auto& [reason, count] : o.ignored) a.ignored.add(reason, count);
+  if (a.nts) {
+    a.nts->cookies_sent += o.nts.cookies_sent;
+    a.nts->placeholders_sent += o.nts.placeholders_sent;
+    a.nts->cookies_received += o.nts.cookies_received;
+    a.nts->cookies_left = o.nts_cookies.size();
+    a.nts->nak = a.nts->nak || o.nts.nak;
+  }
   for (auto& s : o.samples) {
     sample m;
     static_cast<proto::ntp_sample&>(m) = std::move(s);

@@ -51,6 +51,31 @@ class category final : public std::error_category {
       case errc::bad_refclock_value: return "malformed reference clock variable";
       case errc::bad_mru_response: return "malformed MRU list response";
       case errc::mru_restart_limit: return "MRU walk restarted too often";
+      case errc::nts_ke_record_too_long: return "NTS-KE record too long";
+      case errc::nts_ke_message_too_long: return "NTS-KE message too long";
+      case errc::nts_ke_record_after_end: return "NTS-KE record after end of message";
+      case errc::nts_ke_missing_end_of_message: return "NTS-KE message without end of message";
+      case errc::nts_ke_unknown_critical_record: return "unknown critical NTS-KE record";
+      case errc::nts_ke_bad_record: return "malformed NTS-KE record";
+      case errc::nts_ke_duplicate_record: return "repeated NTS-KE record";
+      case errc::nts_ke_error_record: return "NTS-KE server sent an error";
+      case errc::nts_ke_warning_record: return "NTS-KE server sent a warning";
+      case errc::nts_ke_no_next_protocol: return "NTS-KE response names no next protocol";
+      case errc::nts_ke_next_protocol_not_offered:
+        return "NTS-KE response names a protocol we did not offer";
+      case errc::nts_ke_no_common_aead: return "NTS-KE server has no AEAD algorithm in common";
+      case errc::nts_ke_aead_not_offered:
+        return "NTS-KE response names an AEAD algorithm we did not offer";
+      case errc::nts_ke_no_cookies: return "NTS-KE response holds no cookie";
+      case errc::nts_unsupported_aead: return "unsupported AEAD algorithm";
+      case errc::nts_bad_key: return "AEAD key of the wrong length";
+      case errc::nts_aead_failure: return "NTS authenticator does not verify";
+      case errc::nts_bad_authenticator: return "malformed NTS authenticator field";
+      case errc::nts_authenticator_missing: return "no NTS authenticator field";
+      case errc::nts_authenticator_not_last: return "NTS authenticator is not the last field";
+      case errc::nts_unique_id_missing: return "no NTS unique identifier";
+      case errc::nts_unique_id_mismatch: return "NTS unique identifier is not ours";
+      case errc::nts_bad_encrypted_field: return "malformed encrypted extension field";
     }
     return "unknown proto error";
   }

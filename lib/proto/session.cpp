@@ -29,6 +29,9 @@ std::string_view ignore_reason_name(ignore_reason r) noexcept {
     case ignore_reason::opcode: return "opcode";
     case ignore_reason::empty_fragment: return "empty_fragment";
     case ignore_reason::late: return "late";
+    case ignore_reason::nts_missing: return "nts_missing";
+    case ignore_reason::nts_auth: return "nts_auth";
+    case ignore_reason::nts_unique_id: return "nts_unique_id";
   }
   return "unknown";
 }

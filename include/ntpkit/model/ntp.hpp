@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ntpkit/export.hpp"
+#include "ntpkit/model/nts.hpp"
 #include "ntpkit/model/run.hpp"
 #include "ntpkit/proto/keys.hpp"
 #include "ntpkit/proto/ntp_query.hpp"
@@ -47,9 +48,15 @@ enum class auth_status : std::uint8_t {
   unknown_key,    ///< replies named another key id
   crypto_nak,     ///< the server sent a crypto-NAK
   no_reply,       ///< nothing came back
+  // NTS
+  bad_authenticator,   ///< NTS: replies came whose authenticator does not verify
+  no_authenticator,    ///< NTS: replies came without an authenticator
+  unique_id_mismatch,  ///< NTS: replies came with another unique identifier
+  nts_nak,             ///< NTS: the server sent an NTS NAK
 };
 
-/// "authenticated", "bad_mac", "no_mac", "unknown_key", "crypto_nak", "no_reply"; empty for
+/// "authenticated", "bad_mac", "no_mac", "unknown_key", "crypto_nak", "no_reply",
+/// "bad_authenticator", "no_authenticator", "unique_id_mismatch", "nts_nak"; empty for
 /// not_used.
 NTPKIT_API std::string_view auth_status_name(auth_status s) noexcept;
 
@@ -62,17 +69,19 @@ struct ntp_exchange {
   std::optional<std::size_t> shown;     ///< the sample whose header stands for the server:
                                         ///< the selected one, else the last
   std::optional<key_use> key;           ///< set when requests were signed
+  /// Set when NTS was used (net's query_nts): the key exchange and the cookies.
+  std::optional<nts_info> nts;
+  /// With a key or NTS: how authentication went (authenticated when a sample was selected;
+  /// every NTS sample taken is authenticated, an NTS NAK aside).
   auth_status auth = auth_status::not_used;
-  bool broadcast = false;               ///< heard in broadcast listening, not queried
+  bool broadcast = false;  ///< heard in broadcast listening, not queried
 
   /// True when a sample was selected.
   bool usable() const noexcept { return selected.has_value(); }
   /// The selected sample; requires selected.
   const sample& best() const { return samples.at(*selected); }
   /// The sample `shown` names, or nullptr.
-  const sample* shown_sample() const noexcept {
-    return shown ? &samples[*shown] : nullptr;
-  }
+  const sample* shown_sample() const noexcept { return shown ? &samples[*shown] : nullptr; }
   /// The server's clock at T4 of the selected sample (T4 + offset, in T4's era); requires
   /// selected.
   proto::date server_clock() const;
@@ -94,7 +103,10 @@ NTPKIT_API void take_outcome(ntp_address& a, proto::ntp_query_outcome&& outcome,
 /// Decides `selected`, `jitter`, `root_distance`, `shown`, `auth` and `error` from the samples,
 /// the ignored datagrams and `ended` (how the exchange ended: a timeout, unreachable or
 /// network error, a kiss another query of the run drew, or none). A kiss makes the address fail
-/// even after good samples.
+/// even after good samples. With NTS: an NTS NAK is error nts/nts_nak, answers refused only for
+/// their NTS protection are nts_bad_authenticator, nts_unique_id_mismatch or
+/// nts_unauthenticated, running out of cookies is nts_no_cookies_left, and
+/// nts->failed_step is set to ntp when the NTP part failed.
 NTPKIT_API void conclude(ntp_address& a, error_info ended);
 
 /// The error a query outcome's end stands for (none when it ran to its end).

@@ -43,6 +43,8 @@ enum class error_kind : std::uint8_t {
   auth,            ///< authentication failed (bad or missing MAC)
   usage,           ///< bad options or configuration
   interrupted,     ///< the run was stopped (SIGINT/SIGTERM) before this finished
+  tls,             ///< NTS-KE: the TLS handshake or the server certificate failed
+  nts,             ///< NTS: the key exchange or the NTS protection of NTP failed
 };
 
 /// The snake_case name of a kind ("timeout", "kiss", ...).
@@ -73,20 +75,55 @@ enum class error_cause : std::uint8_t {
   signing_failed,           ///< auth: our request could not be signed (`code`)
   interrupted,              ///< interrupted: stopped by a signal
   bad_target,               ///< usage: the target is not host[:port] (`code`, `origin`)
+  // NTS (RFC 8915); nts_info::failed_step names the step.
+  nts_ke_unreachable,         ///< nts: the NTS-KE port refused or could not be reached (`code`)
+  nts_ke_timeout,             ///< nts: connect, handshake or exchange not done within `waited`
+  tls_unavailable,            ///< tls: libssl cannot be loaded (`detail`)
+  ca_file_unreadable,         ///< usage: the CA file cannot be loaded (`detail`: its path)
+  tls_handshake_failed,       ///< tls: the handshake failed (`code`, the library's `detail`)
+  alpn_refused,               ///< tls: the server did not select ALPN ntske/1
+  certificate_untrusted,      ///< tls: no trusted chain to the certificate (`detail`)
+  certificate_expired,        ///< tls: the certificate's notAfter has passed
+  certificate_not_yet_valid,  ///< tls: its notBefore is still to come
+  certificate_wrong_name,     ///< tls: it is for another name or address than `detail`
+  nts_ke_error_record,        ///< nts: the server sent an Error record (`nts_code`)
+  nts_ke_warning_record,      ///< nts: the server sent a Warning record (`nts_code`)
+  nts_ke_bad_next_protocol,   ///< nts: no NTPv4 in the server's Next Protocol record
+  nts_ke_no_common_aead,      ///< nts: the server has no AEAD algorithm in common with us
+  nts_ke_aead_not_offered,    ///< nts: the server chose an AEAD algorithm we did not offer
+  nts_ke_no_cookies,          ///< nts: the response held no cookie
+  nts_ke_malformed,           ///< nts: the response is no valid NTS-KE message (`code`)
+  nts_ke_closed,              ///< nts: the server closed the stream before End of Message
+  nts_keys_failed,            ///< nts: the TLS exporter gave no keys (`detail`)
+  nts_server_unresolved,      ///< nts: the NTP server handed out does not resolve (`code`)
+  nts_nak,                    ///< nts: the NTP server answered with an NTS NAK (kiss NTSN)
+  nts_bad_authenticator,      ///< nts: answers came whose authenticator does not verify
+  nts_unique_id_mismatch,     ///< nts: answers came with another unique identifier
+  nts_unauthenticated,        ///< nts: answers came without an NTS authenticator
+  nts_no_cookies_left,        ///< nts: the cookies ran out before the samples did
+  nts_seal_failed,            ///< nts: a request could not be sealed (`code`)
 };
+
+/// The snake_case name of a cause ("no_reply", "certificate_expired", "nts_nak", ...), for
+/// machine-readable output beside error_kind_name().
+NTPKIT_API std::string_view error_cause_name(error_cause c) noexcept;
 
 /// An error: its kind, its cause and the facts that say it. Empty (kind none) on success.
 struct error_info {
   error_kind kind = error_kind::none;
   error_cause cause = error_cause::none;
-  std::error_code code;                ///< the system, resolver or protocol error, if any
-  std::string kiss_code;               ///< for kiss: the code as sent (RATE, DENY, ...)
-  std::uint32_t requests_before = 0;   ///< kissed_earlier: requests this query had sent
-  std::chrono::milliseconds waited{};  ///< no_reply: the timeout; nothing_heard: the duration
+  std::error_code code;                      ///< the system, resolver or protocol error, if any
+  std::string kiss_code;                     ///< for kiss: the code as sent (RATE, DENY, ...)
+  std::uint32_t requests_before = 0;         ///< kissed_earlier: requests this query had sent
+  std::chrono::milliseconds waited{};        ///< no_reply: the timeout; nothing_heard: the duration
   family_choice asked = family_choice::any;  ///< no_address_of_family: the family asked for
   std::uint8_t stratum = 0;            ///< stratum_unsynchronised
   proto::check_results checks;         ///< checks_failed
   std::string origin;                  ///< bad_target: where it was given ("servers.txt:12")
+  std::uint16_t nts_code = 0;  ///< nts_ke_error_record, nts_ke_warning_record: the code
+  /// What a library said that the cause alone does not: the TLS library's reason for a
+  /// failed handshake, the certificate verification text, the name checked.
+  std::string detail;
   explicit operator bool() const noexcept { return kind != error_kind::none; }
   friend bool operator==(const error_info&, const error_info&) = default;
 };
@@ -103,7 +140,7 @@ inline error_info failure(error_kind kind, error_cause cause) {
 /// payload (its members are the address's own: `a.samples` for NTP).
 template <class Payload>
 struct address_result : Payload {
-  std::string address;           ///< numeric, without brackets
+  std::string address;  ///< numeric, without brackets
   std::uint16_t port = 0;
   model::family family = model::family::ipv4;
   std::string label;             ///< "192.0.2.1:123" or "[2001:db8::1]:123", set by locate()

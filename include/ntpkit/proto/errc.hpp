@@ -57,6 +57,31 @@ enum class errc {
   bad_refclock_value,       ///< a reference clock variable that does not read as its driver writes it
   bad_mru_response,         ///< a READ_MRU or REQ_NONCE answer without what it must carry
   mru_restart_limit,        ///< the MRU walk had to start over more often than allowed
+  // NTS (RFC 8915): NTS-KE records (proto/nts_ke.hpp), the AEAD (proto/aead.hpp) and the
+  // NTS extension fields (proto/nts_ef.hpp)
+  nts_ke_record_too_long,           ///< an NTS-KE record body longer than the decoder accepts
+  nts_ke_message_too_long,          ///< an NTS-KE message longer than the decoder accepts
+  nts_ke_record_after_end,          ///< a record after End of Message
+  nts_ke_missing_end_of_message,    ///< the stream ended before End of Message
+  nts_ke_unknown_critical_record,   ///< a record type we do not know, with the critical bit
+  nts_ke_bad_record,                ///< a known record whose body has the wrong length or content
+  nts_ke_duplicate_record,          ///< a second record of a type the message may hold once
+  nts_ke_error_record,              ///< the server sent an Error record
+  nts_ke_warning_record,            ///< the server sent a Warning record
+  nts_ke_no_next_protocol,          ///< no Next Protocol record, or one with an empty list
+  nts_ke_next_protocol_not_offered, ///< a protocol other than NTPv4, or more than one
+  nts_ke_no_common_aead,            ///< no AEAD record, or one with an empty list
+  nts_ke_aead_not_offered,          ///< an AEAD algorithm we did not offer, or more than one
+  nts_ke_no_cookies,                ///< no New Cookie record
+  nts_unsupported_aead,             ///< an AEAD algorithm this library does not implement
+  nts_bad_key,                      ///< an AEAD key of the wrong length
+  nts_aead_failure,                 ///< the AEAD tag does not verify (wrong key or tampered)
+  nts_bad_authenticator,            ///< an NTS Authenticator field whose lengths do not fit
+  nts_authenticator_missing,        ///< a reply without an NTS Authenticator field
+  nts_authenticator_not_last,       ///< an NTS Authenticator field followed by other fields
+  nts_unique_id_missing,            ///< a reply without a Unique Identifier field
+  nts_unique_id_mismatch,           ///< a reply whose Unique Identifier is not our request's
+  nts_bad_encrypted_field,          ///< the decrypted plaintext is not a list of fields
 };
 
 /// The category of errc; name() is "ntpkit.proto".

@@ -19,11 +19,23 @@
 #include "ntpkit/export.hpp"
 #include "ntpkit/proto/exchange.hpp"
 #include "ntpkit/proto/mac.hpp"
+#include "ntpkit/proto/nts_ef.hpp"
 #include "ntpkit/proto/packet.hpp"
 #include "ntpkit/proto/session.hpp"
 #include "ntpkit/proto/timestamp.hpp"
 
 namespace ntpkit::proto {
+
+/// NTS (RFC 8915) for a query: what NTS-KE established.
+struct nts_plan {
+  nts_keys keys;  ///< AEAD, C2S and S2C keys
+  /// Unused cookies, oldest first. Each request takes the first, never one twice; answers add
+  /// the cookies they carry.
+  std::vector<std::vector<std::uint8_t>> cookies;
+  /// How many cookies to hold: each request asks, with Cookie Placeholders, for as many as
+  /// bring the pool back to this number (chrony's and NTS-KE's 8).
+  std::size_t cookies_wanted = 8;
+};
 
 /// How to query one address.
 struct ntp_query_plan {
@@ -33,11 +45,14 @@ struct ntp_query_plan {
   std::uint8_t version = 4;                 ///< NTP version of our requests (1..4)
   /// Sign every request with this key and take only replies whose MAC verifies with it.
   std::optional<symmetric_key> key;
-  mac_policy mac;                           ///< digest length and NTPv3 fallback for `key`
+  mac_policy mac;  ///< digest length and NTPv3 fallback for `key`
   /// RFC 9769 interleaved client/server mode: from the second request on, ask the server for
   /// its transmit time of the previous answer, which completes the previous exchange.
   bool interleaved = false;
-  std::int8_t local_precision = -20;        ///< our clock's precision, log2 s
+  std::int8_t local_precision = -20;  ///< our clock's precision, log2 s
+  /// NTS: seal every request (unique identifier, a cookie, placeholders, authenticator) and
+  /// take only replies that verify with the S2C key, or an NTS NAK. Not with `key`.
+  std::optional<nts_plan> nts;
 };
 
 /// One answered request, or one broadcast heard.
@@ -56,6 +71,10 @@ struct ntp_sample {
   /// transmit timestamp. `reply` then holds this answer's header with receive = the previous
   /// T2 and transmit = the exact T3.
   bool interleaved = false;
+  /// NTS: the reply's authenticator verified with the S2C key (false for an NTS NAK).
+  bool nts_authenticated = false;
+  /// NTS: the new cookies the reply carried inside its authenticator.
+  std::uint32_t nts_new_cookies = 0;
 };
 
 /// How a query ended.
@@ -67,7 +86,8 @@ enum class ntp_query_end : std::uint8_t {
   kissed_elsewhere,  ///< the address kissed another query of the run (on_vetoed)
   send_failed,       ///< a request could not be sent (`error`)
   transport_failed,  ///< ICMP or the socket reported an error (`error`)
-  sign_failed,       ///< a request could not be signed (`error`)
+  sign_failed,       ///< a request could not be signed or sealed (`error`)
+  nts_no_cookies,    ///< NTS: no unused cookie was left for the next request
 };
 
 /// What a query found.
@@ -76,11 +96,21 @@ struct ntp_query_outcome {
   std::uint32_t requests = 0;       ///< requests sent
   ignore_counts ignored;
   ntp_query_end end = ntp_query_end::running;
-  std::error_code error;            ///< for send_failed, transport_failed, sign_failed
-  std::string kiss_code;            ///< for kissed and kissed_elsewhere
+  std::error_code error;  ///< for send_failed, transport_failed, sign_failed
+  std::string kiss_code;  ///< for kissed and kissed_elsewhere
   /// Every request was answered exactly once, nothing else came and nothing failed: the
   /// socket may serve another address (nothing more is expected on it).
   bool clean = false;
+  /// NTS: what happened to the cookies.
+  struct nts_counts {
+    std::uint32_t cookies_sent = 0;       ///< requests sent, each with one cookie
+    std::uint32_t placeholders_sent = 0;  ///< Cookie Placeholders sent, all requests together
+    std::uint32_t cookies_received = 0;   ///< new cookies in the replies taken
+    bool nak = false;                     ///< an NTS NAK came for one of our requests
+    friend bool operator==(const nts_counts&, const nts_counts&) = default;
+  } nts;
+  /// NTS: the unused cookies when the query ended (a later query may go on with them).
+  std::vector<std::vector<std::uint8_t>> nts_cookies;
 };
 
 /// Source of the 64 random bits each request's transmit field carries.
@@ -139,15 +169,22 @@ class NTPKIT_API ntp_query {
     // interleaved, and the exchange that answer completes.
     std::optional<timestamp> token;
     std::optional<exchange_record> previous;
+    std::vector<std::uint8_t> unique_id;  // NTS: what the answer must echo
   };
   enum class state : std::uint8_t { need_send, send_pending, awaiting, done };
 
   session_action make_request();
+  result<void> seal(std::vector<std::uint8_t>& bytes, outstanding& req);
+  // NTS: verifies a reply to `req`; false (and counted as ignored) when it must not be taken.
+  bool nts_accepts(std::span<const std::uint8_t> bytes, const packet& reply, const outstanding& req,
+                   std::optional<nts_verified_response>& verified);
+  void take_cookies(ntp_sample& s, nts_verified_response&& verified);
   void request_answered();
   void round_unanswered();
   void finish(ntp_query_end end);
   std::optional<ntp_sample> judge(const packet& reply, const outstanding& req,
-                                  const datagram_meta& m, bool interleaved);
+                                  const datagram_meta& m, bool interleaved,
+                                  std::optional<bool> authenticated);
 
   ntp_query_plan plan_;
   random_source random_;
@@ -159,14 +196,14 @@ class NTPKIT_API ntp_query {
   std::uint32_t next_tag_ = 0;
   bool last_timed_out_ = false;
   std::vector<outstanding> sent_;
-  std::vector<exchange_record> answered_;  // at most one: the latest answered exchange
+  std::vector<exchange_record> answered_;           // at most one: the latest answered exchange
+  std::vector<std::vector<std::uint8_t>> cookies_;  // NTS: unused, oldest first
 };
 
 /// Judges a mode 5 packet heard at `m.time` as a broadcast sample (assumed one-way delay
 /// added to the offset); nullopt with the reason when it is not one (malformed, other mode).
 NTPKIT_API std::optional<ntp_sample> hear_broadcast(std::span<const std::uint8_t> bytes,
-                                                    const datagram_meta& m,
-                                                    duration assumed_delay,
+                                                    const datagram_meta& m, duration assumed_delay,
                                                     std::int8_t local_precision,
                                                     ignore_reason* why);
 

@@ -99,11 +99,15 @@ enum class ignore_reason : std::uint8_t {
   opcode,          ///< a response to another opcode than the one asked
   empty_fragment,  ///< a fragment with count 0 and the more bit set
   late,            ///< arrived after the response was complete (or the session was over)
+  // NTS (RFC 8915)
+  nts_missing,    ///< NTS: a reply without an NTS Authenticator field
+  nts_auth,       ///< NTS: the authenticator is malformed, not last, or does not verify
+  nts_unique_id,  ///< NTS: the Unique Identifier is missing or not our request's
   // New reasons go above this line; ignore_reason_count follows the last one.
 };
 
 /// Number of ignore_reason values (for loops over all of them).
-inline constexpr std::size_t ignore_reason_count = static_cast<std::size_t>(ignore_reason::late) + 1;
+inline constexpr std::size_t ignore_reason_count = static_cast<std::size_t>(ignore_reason::nts_unique_id) + 1;
 
 /// The snake_case name of a reason, as JSON's `ignored` object keys it ("origin", ...).
 NTPKIT_API std::string_view ignore_reason_name(ignore_reason r) noexcept;
