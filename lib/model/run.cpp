@@ -60,6 +60,7 @@ std::string_view error_cause_name(error_cause c) noexcept {
     case error_cause::no_authenticated_reply: return "no_authenticated_reply";
     case error_cause::signing_failed: return "signing_failed";
     case error_cause::interrupted: return "interrupted";
+    case error_cause::bad_target: return "bad_target";
     case error_cause::nts_ke_unreachable: return "nts_ke_unreachable";
     case error_cause::nts_ke_timeout: return "nts_ke_timeout";
     case error_cause::tls_unavailable: return "tls_unavailable";
