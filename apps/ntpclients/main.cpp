@@ -1,11 +1,60 @@
-// ntpclients: Count an NTP server's clients and measure how fast it answers them, from ntpd's MRU list or packet captures.
-// Only --help and --version exist so far; the queries come with their own issues.
+// ntpclients: count an NTP server's clients and measure how fast it answers them, from packet
+// captures (files or live), without touching the clock.
+
+#include <cstdio>
+#include <cstring>
 
 #include "../common/cli.hpp"
+#include "../common/clock_guard.hpp"
+#include "../common/output.hpp"
+#include "options.hpp"
+#include "run.hpp"
+
+using namespace ntpkit;
+
+namespace {
+
+bool asks_for_plugin_mode(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--nagios") == 0) return true;
+  }
+  return false;
+}
+
+// A usage problem: one line on stderr and exit 2, or a plugin UNKNOWN line and exit 3.
+int usage_problem(const CLI::App& app, bool plugin, const std::string& message) {
+  if (!plugin) return apps::usage_error(app, message);
+  apps::out().write("NTPCLIENTS UNKNOWN - " + report::terminal_safe(message) + "\n");
+  return apps::finish_output("ntpclients", apps::exit_code::plugin_unknown, true);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Count an NTP server's clients and measure how fast it answers them, from ntpd's MRU list or packet captures.", "ntpclients"};
-  ntpkit::apps::configure(app);
-  if (auto rc = ntpkit::apps::parse(app, argc, argv)) return *rc;
-  return ntpkit::apps::usage_error(app, "not implemented yet: only --help and --version work");
+  apps::guard_standard_descriptors();
+  CLI::App app{"Count an NTP server's clients and measure how fast it answers them (the delta "
+               "time), from capture files or a live capture, without touching the clock.",
+               "ntpclients"};
+  apps::configure(app);
+  app.footer(apps::clients_help_footer);
+  apps::clients_cli cli;
+  apps::add_clients_options(app, cli);
+  const bool plugin = asks_for_plugin_mode(argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_problem(app, plugin, std::string(e.what()) + " (see --help)");
+  }
+  auto plan = apps::make_clients_plan(cli);
+  if (auto* message = std::get_if<std::string>(&plan)) return usage_problem(app, plugin, *message);
+  auto& p = std::get<apps::clients_plan>(plan);
+  if (auto ec = apps::forbid_clock_changes()) {
+    std::fprintf(stderr, "ntpclients: warning: cannot forbid clock changes: %s\n",
+                 ec.message().c_str());
+  }
+  const int rc = p.from == apps::clients_plan::source::live ? apps::run_clients_live(p)
+                                                             : apps::run_clients_files(p);
+  return apps::finish_output("ntpclients", rc, p.output == apps::clients_output::plugin);
 }

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "../common/option_groups.hpp"
+#include "../common/plugin_options.hpp"
 
 #include "../common/round.hpp"
 #include "ntpkit/report/format.hpp"
@@ -56,19 +57,6 @@ void add_plugin_options(CLI::App& parent, plugin_cli& p, bool& enabled) {
                  "-0.25 for one known to be 0.25 s ahead")
       ->check(seconds_value())
       ->type_name("SECONDS");
-}
-
-// Parses a range option into `into`; returns an error message or empty.
-std::string set_range(const std::string& flag, const std::string& text,
-                      std::optional<report::nagios_range>& into) {
-  if (text.empty()) return {};
-  auto r = report::parse_nagios_range(text);
-  if (!r) {
-    return flag + ": '" + report::printable(text) +
-           "' is not a range ([@][START:][END], START may be ~)";
-  }
-  into = std::move(*r);
-  return {};
 }
 
 std::string make_policy(const plugin_cli& c, bool enabled, report::plugin_policy& p) {

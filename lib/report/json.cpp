@@ -288,7 +288,7 @@ ordered_json census_doc(const model::clients_run& r, const json_meta& meta) {
                       {"split", split_json(c.datagrams.split)},
                       {"peak_per_second", c.peak_pps}};
   auto clients = split_json(c.client_split);
-  clients.insert(clients.begin(), {"distinct", c.clients});
+  clients["distinct"] = c.clients;
   clients["fast"] = c.fast_clients;
   clients["control"] = {{"distinct", c.control_clients}, {"packets", c.control_packets}};
   clients["spoofed"] = {{"distinct", c.spoofed_sources}, {"packets", c.spoofed_packets}};
