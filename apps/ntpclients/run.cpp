@@ -40,7 +40,7 @@ std::string render(const clients_plan& p, const model::clients_run& r, bool one_
     case clients_output::csv: return report::census_csv_header() + report::census_csv_rows(r);
     case clients_output::prometheus:
       return report::census_prometheus(r, report::prometheus_meta{program, version_string});
-    case clients_output::plugin: return report::census_plugin(r, p.policy).line + "\n";
+    case clients_output::plugin: return report::census_plugin(r, p.policy).line;
   }
   return {};
 }

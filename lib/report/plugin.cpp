@@ -108,7 +108,7 @@ void plugin_item::raise(plugin_state s, std::string problem) {
 }
 
 std::string plugin_item::describe() const {
-  std::string s = where + " " + summary;
+  std::string s = where.empty() ? summary : where + " " + summary;
   for (const auto& p : problems) s += "; " + p;
   return s;
 }

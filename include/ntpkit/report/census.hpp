@@ -64,7 +64,7 @@ struct census_policy {
   bool no_traffic_critical = false;
 };
 
-/// The plugin verdict: "NTPCLIENTS OK - 1234 clients, peak 56 packets/s, response p99 310 us,
+/// The plugin verdict: "NTPCLIENTS OK: 1234 clients, peak 56 packets/s, response p99 310 us,
 /// 0.2% unanswered | clients=1234;... rate=56;... response_p99=0.000310s;... unanswered=0.2%;..."
 /// An input that could not be read whole is at least WARNING; no NTP traffic is UNKNOWN.
 NTPKIT_API plugin_output census_plugin(const model::clients_run& r, const census_policy& policy);
