@@ -10,6 +10,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "../common/exit_code.hpp"
 #include "../common/output.hpp"
@@ -168,6 +169,23 @@ std::string drop_privileges(const std::string& user) {
   return {};
 }
 
+// The directory a report file is replaced in must be writable (as the user the capture runs
+// as): said at the start rather than at the first report.
+std::string check_writable(const std::string& flag, const std::string& path) {
+  if (path.empty()) return {};
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::access(dir.c_str(), W_OK) != 0) {
+    const int e = errno;
+    std::string user;
+    if (const passwd* pw = ::getpwuid(::geteuid())) user = pw->pw_name;
+    return flag + " " + report::printable(path) + ": " + std::strerror(e) +
+           " (its directory must be writable by user " + report::printable(user) +
+           ", who writes the reports)";
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_clients_files(const clients_plan& p) {
@@ -219,6 +237,12 @@ int run_clients_live(const clients_plan& p) {
       return p.output == clients_output::plugin ? exit_code::plugin_unknown : exit_code::usage;
     }
   }
+  for (const auto& [flag, path] : {std::pair{"--output", p.output_file}, {"--plot", p.plot}}) {
+    if (auto e = check_writable(flag, path); !e.empty()) {
+      complain(e);
+      return p.output == clients_output::plugin ? exit_code::plugin_unknown : exit_code::usage;
+    }
+  }
   catch_stop_signals();
 
   model::capture_input input;
@@ -263,30 +287,35 @@ int run_clients_live(const clients_plan& p) {
   bool files_ok = true;
   std::uint64_t frames = 0;
   int signal = 0;
+  // A period ends at its boundary: a frame captured at or after it, or the wall clock a
+  // little past it when no frame comes (frames reach us within milliseconds of capture).
+  const auto close_period = [&](proto::sys_nanoseconds boundary) {
+    input.frames = frames;
+    const auto r = make_run(*period, period_start, boundary, at_period_start, true);
+    at_period_start = cap.stats();
+    period.emplace(period_options);
+    period_start = boundary;
+    *next_report = boundary + p.every;
+    files_ok = emit(p, r, p.output_file.empty(), false, true) && files_ok;
+    if (!p.output_file.empty() || !p.plot.empty()) {
+      const auto so_far = make_run(whole, started, boundary, {}, false);
+      files_ok = emit(p, so_far, false, true, false) && files_ok;
+    }
+  };
   const capture::frame_callback on_frame = [&](const capture::frame_view& f) {
+    while (next_report && f.time >= *next_report) close_period(*next_report);
     const capture::frame_ref ref{0, f.number};
     whole.add_frame(f.time, f.link_type, f.bytes, ref);
     if (period) period->add_frame(f.time, f.link_type, f.bytes, ref);
     ++frames;
     return true;
   };
+  constexpr auto grace = std::chrono::milliseconds(200);
   while (true) {
     if ((signal = stop_signal()) != 0) break;
     const auto now = wall_now();
     if (deadline && now >= *deadline) break;
-    if (next_report && now >= *next_report) {
-      const auto r = make_run(*period, period_start, now, at_period_start, true);
-      at_period_start = cap.stats();
-      period.emplace(period_options);
-      period_start = now;
-      while (*next_report <= now) *next_report += p.every;
-      input.frames = frames;
-      files_ok = emit(p, r, p.output_file.empty(), false, true) && files_ok;
-      if (!p.output_file.empty() || !p.plot.empty()) {
-        auto so_far = make_run(whole, started, now, {}, false);
-        files_ok = emit(p, so_far, false, true, false) && files_ok;
-      }
-    }
+    while (next_report && now >= *next_report + grace) close_period(*next_report);
     auto got = cap.read_some(on_frame);
     if (!got) {
       input.error = got.error();

@@ -4,6 +4,7 @@
 #include "ntpkit/capture/pcap_source.hpp"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -263,6 +264,7 @@ struct live_capture::impl {
   pcap_t* pcap = nullptr;
   bool nanoseconds = true;
   std::uint64_t frames = 0;  // numbers handed out so far
+  int timeout_ms = 100;      // longest wait of read_some
   ~impl() {
     if (pcap) pcap_close(pcap);
   }
@@ -320,6 +322,13 @@ result<live_capture> live_capture::open(const live_options& o, std::string* deta
     if (detail) *detail = pcap_geterr(state->pcap);
     return capture_errc::filter_failed;
   }
+  // libpcap's Linux reader in blocking mode waits again after its timeout until a frame
+  // comes: with no traffic read_some would never return. Non-blocking, with our own poll.
+  if (pcap_setnonblock(state->pcap, 1, errbuf) != 0) {
+    if (detail) *detail = errbuf;
+    return capture_errc::live_failed;
+  }
+  state->timeout_ms = static_cast<int>(std::clamp<long long>(o.poll_timeout.count(), 0, 60000));
   return live_capture(std::move(state));
 }
 
@@ -352,7 +361,14 @@ void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
 
 result<std::size_t> live_capture::read_some(const frame_callback& on_frame, int max_frames) {
   dispatch_context c{&on_frame, impl_->pcap, link_type(), impl_->nanoseconds, &impl_->frames};
-  const int n = pcap_dispatch(impl_->pcap, max_frames, on_packet, reinterpret_cast<u_char*>(&c));
+  int n = pcap_dispatch(impl_->pcap, max_frames, on_packet, reinterpret_cast<u_char*>(&c));
+  if (n == 0) {
+    // Nothing waiting: wait for the descriptor (a signal ends the wait early), then read.
+    pollfd fd{pcap_get_selectable_fd(impl_->pcap), POLLIN, 0};
+    if (fd.fd >= 0 && ::poll(&fd, 1, impl_->timeout_ms) > 0) {
+      n = pcap_dispatch(impl_->pcap, max_frames, on_packet, reinterpret_cast<u_char*>(&c));
+    }
+  }
   if (n == PCAP_ERROR) return capture_errc::read_failed;
   return static_cast<std::size_t>(std::max(n, 0));
 }
