@@ -16,12 +16,12 @@ install(FILES contrib/icinga2/ntpkit.conf
 install(FILES contrib/nagios/ntpkit.cfg DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit/nagios
         COMPONENT runtime)
 # The JSON output's description and schema, for scripts that validate what they read.
-install(FILES docs/ntpprobe.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit
+install(FILES docs/ntpprobe.schema.json docs/ntpclients.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit
         COMPONENT runtime)
 install(FILES docs/json.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ntpkit COMPONENT runtime)
 
 # Man pages compressed with gzip -9n, as Debian ships them (man reads them either way).
-foreach(page ntpprobe.1 ntpkit-keys.5)
+foreach(page ntpprobe.1 ntpclients.1 ntpkit-keys.5)
   add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/man/${page}.gz
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
     COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/man/${page} > ${PROJECT_BINARY_DIR}/man/${page}.gz
@@ -29,7 +29,7 @@ foreach(page ntpprobe.1 ntpkit-keys.5)
   list(APPEND NTPKIT_MAN_GZ ${PROJECT_BINARY_DIR}/man/${page}.gz)
 endforeach()
 add_custom_target(ntpkit_man ALL DEPENDS ${NTPKIT_MAN_GZ})
-install(FILES ${PROJECT_BINARY_DIR}/man/ntpprobe.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+install(FILES ${PROJECT_BINARY_DIR}/man/ntpprobe.1.gz ${PROJECT_BINARY_DIR}/man/ntpclients.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
         COMPONENT runtime)
 install(FILES ${PROJECT_BINARY_DIR}/man/ntpkit-keys.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5
         COMPONENT runtime)
@@ -60,7 +60,12 @@ It never sets, slews or steps the local clock.
 Output is aligned text, one JSON document, Prometheus metrics for the
 node_exporter textfile collector, or a monitoring plugin status line for
 Nagios, Icinga and Naemon; as check_ntp_time it is a drop-in replacement for
-that plugin. Icinga 2 and Nagios command definitions are included.")
+that plugin. Icinga 2 and Nagios command definitions are included.
+.
+ntpclients counts an NTP server's clients and measures how fast it answers
+them (the delta time between each request and its answer on the wire), from
+pcap and pcapng files or a live capture, as text, JSON, CSV, Prometheus
+metrics, an SVG plot or a plugin status line.")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 # What reads ntpprobe's output: the textfile collector, a monitoring core, jq.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus-node-exporter, icinga2 | nagios4, jq")

@@ -188,7 +188,7 @@ void add_clients_options(CLI::App& app, clients_cli& o) {
       ->type_name("SECONDS");
   live.add_option("--every", o.live.every_s,
                   "also report every SECONDS, periods aligned to the wall clock (text and "
-                  "JSON to stdout; --csv, --prometheus and --plot need -o)")
+                  "JSON to stdout; --csv and --prometheus need -o)")
       ->check(seconds_value())
       ->type_name("SECONDS");
   live.add_option("--snaplen", o.live.snapshot_length, "bytes kept of each frame")

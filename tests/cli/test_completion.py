@@ -77,3 +77,68 @@ class BashCompletion(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+CLIENTS_SCRIPT = os.path.join(SOURCE, "completions", "ntpclients.bash")
+BUILD = os.environ.get("NTPKIT_BUILD_DIR", "../../build")
+
+
+def complete_clients(words, cwd):
+    """COMPREPLY of completions/ntpclients.bash for `words`."""
+    line = " ".join(words)
+    program = "\n".join([
+        f"source {shlex.quote(BASH_COMPLETION)}",
+        f"source {shlex.quote(CLIENTS_SCRIPT)}",
+        "COMP_WORDS=(" + " ".join(shlex.quote(w) for w in words) + ")",
+        f"COMP_CWORD={len(words) - 1}",
+        f"COMP_LINE={shlex.quote(line)}",
+        "COMP_POINT=${#COMP_LINE}",
+        "_ntpclients ntpclients " + shlex.quote(words[-1]) + " " + shlex.quote(words[-2]),
+        "printf '%s\\n' \"${COMPREPLY[@]}\"",
+    ])
+    out = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], cwd=cwd,
+                         capture_output=True, text=True, timeout=20, check=True).stdout
+    return sorted(line for line in out.splitlines() if line)
+
+
+class NtpclientsCompletion(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        for name in ("day.pcap", "day.pcapng", "old.pcap.gz", "notes.txt"):
+            open(os.path.join(self.dir.name, name), "w").close()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_subcommands_first(self):
+        self.assertEqual(complete_clients(["ntpclients", ""], self.dir.name), ["live", "pcap"])
+        self.assertEqual(complete_clients(["ntpclients", "l"], self.dir.name), ["live"])
+
+    def test_pcap_completes_capture_files(self):
+        self.assertEqual(complete_clients(["ntpclients", "pcap", "d"], self.dir.name),
+                         ["day.pcap", "day.pcapng"])
+        self.assertEqual(complete_clients(["ntpclients", "pcap", "o"], self.dir.name),
+                         ["old.pcap.gz"])
+
+    def test_choices_and_live_options(self):
+        self.assertEqual(complete_clients(["ntpclients", "pcap", "--response-figure", ""],
+                                          self.dir.name), ["max", "median", "p90", "p99"])
+        self.assertIn("lo", complete_clients(["ntpclients", "live", "-i", ""], self.dir.name))
+        self.assertEqual(complete_clients(["ntpclients", "live", "--ev"], self.dir.name),
+                         ["--every"])
+        self.assertEqual(complete_clients(["ntpclients", "pcap", "--ev"], self.dir.name), [])
+
+    def test_every_option_of_the_help_is_offered(self):
+        import re
+        for sub in ("pcap", "live"):
+            with self.subTest(sub=sub):
+                help_text = subprocess.run([os.path.join(BUILD, "apps", "ntpclients"), sub,
+                                            "--help"], capture_output=True, text=True,
+                                           timeout=10, check=True).stdout
+                options = set()
+                for line in help_text.splitlines():  # the option column: "  -j, --json"
+                    m = re.match(r"^ +(-[\w-]+(?:, *--[\w-]+)?)", line)
+                    if m:
+                        options.update(o.strip() for o in m.group(1).split(","))
+                offered = set(complete_clients(["ntpclients", sub, "-"], self.dir.name))
+                self.assertEqual(options - offered, set())

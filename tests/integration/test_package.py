@@ -71,6 +71,7 @@ class DebPackage(unittest.TestCase):
         names = {re.split(r"[\s(]", d)[0] for d in depends}
         # What dpkg-shlibdeps finds for ntpprobe and libntpkit (libcrypto is in libssl3).
         self.assertTrue({"libc6", "libstdc++6", "libgcc-s1", "libssl3"} <= names, names)
+        self.assertIn("libpcap0.8", names)  # ntpclients reads captures through libpcap
         for d in depends:
             self.assertRegex(d, r"^[a-z0-9.+-]+ \(>= [^)]+\)$")  # versioned, from shlibs
         self.assertFalse([n for n in names if n.endswith("-dev")], names)
@@ -90,6 +91,11 @@ class DebPackage(unittest.TestCase):
                     "/usr/share/icinga2/include/plugins-contrib.d/ntpkit.conf",
                     "/usr/share/ntpkit/nagios/ntpkit.cfg",
                     "/usr/share/ntpkit/ntpprobe.schema.json", "/usr/share/doc/ntpkit/json.md",
+                    "/usr/bin/ntpclients", "/usr/share/man/man1/ntpclients.1.gz",
+                    "/usr/share/bash-completion/completions/ntpclients",
+                    "/usr/share/zsh/vendor-completions/_ntpclients",
+                    "/usr/share/fish/vendor_completions.d/ntpclients.fish",
+                    "/usr/share/ntpkit/ntpclients.schema.json",
                     "/usr/share/doc/ntpkit/copyright", "/usr/share/doc/ntpkit/changelog.gz",
                     "/usr/share/lintian/overrides/ntpkit"]
         for e in expected:
@@ -101,7 +107,7 @@ class DebPackage(unittest.TestCase):
                 self.assertTrue(p.startswith("/usr/"), p)
                 self.assertFalse(p.startswith("/usr/include/"), p)
                 self.assertFalse(p.endswith(("/libntpkit.so", ".pc", ".cmake")), p)
-                self.assertFalse(p.endswith(("/ntpclients", "/ntpmon-query")), p)
+                self.assertFalse(p.endswith("/ntpmon-query"), p)
         link = [l for l in self.contents.splitlines() if "check_ntp_time" in l][0]
         self.assertTrue(link.endswith("-> ../../../bin/ntpprobe"), link)
 
@@ -153,6 +159,10 @@ class DebPackage(unittest.TestCase):
                                                        "ntpprobe.1.gz")],
                   env=dict(env, MANWIDTH="80")).stdout
         self.assertIn("--prometheus", man.replace("\u2010", "-"))
+        clients = os.path.join(root, "usr", "bin", "ntpclients")
+        self.assertNotIn("RPATH", run(["readelf", "-d", clients]).stdout)
+        self.assertEqual(run([clients, "--version"], env=env).stdout.strip(),
+                         f"ntpclients {self.version}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+# bash completion for ntpclients (ntpkit)
+
+_ntpclients() {
+    local cur prev words cword
+    _init_completion || return
+
+    local sub="" i
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            pcap | live)
+                sub=${words[i]}
+                break
+                ;;
+        esac
+    done
+    if [[ -z $sub ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W '-h --help -V --version' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W 'pcap live' -- "$cur"))
+        fi
+        return
+    fi
+
+    case $prev in
+        --plot | -o | --output)
+            _filedir
+            return
+            ;;
+        -i | --interface)
+            COMPREPLY=($(compgen -W "any $(command ls /sys/class/net 2>/dev/null)" -- "$cur"))
+            return
+            ;;
+        --user)
+            COMPREPLY=($(compgen -u -- "$cur"))
+            return
+            ;;
+        --progress)
+            COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
+            return
+            ;;
+        --response-figure)
+            COMPREPLY=($(compgen -W 'median p90 p99 max' -- "$cur"))
+            return
+            ;;
+        -p | --port | --server | --interval | --response-timeout | --top | --slowest | \
+            --rate-limit | --vxlan-port | --duration | --every | --snaplen | --buffer-size | \
+            --warn-clients | --crit-clients | --warn-rate | --crit-rate | --warn-response | \
+            --crit-response | --warn-unanswered | --crit-unanswered)
+            return
+            ;;
+    esac
+
+    if [[ $cur == -* ]]; then
+        local opts='-h --help -p --port --server --interval --response-timeout --top --slowest
+            --rate-limit --vxlan-port -j --json --csv --prometheus -v --verbose --plot
+            -o --output --progress --nagios --warn-clients --crit-clients --warn-rate
+            --crit-rate --warn-response --crit-response --warn-unanswered --crit-unanswered
+            --response-figure --no-traffic-critical'
+        if [[ $sub == live ]]; then
+            opts+=' -i --interface --duration --every --snaplen --buffer-size --promiscuous
+                --user --keep-privileges'
+        fi
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        return
+    fi
+    [[ $sub == pcap ]] && _filedir '@(pcap|pcapng|cap|gz)'
+} &&
+    complete -F _ntpclients ntpclients
