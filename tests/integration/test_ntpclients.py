@@ -21,6 +21,7 @@
 import gzip
 import json
 import os
+import shlex
 import shutil
 import signal
 import struct
@@ -160,6 +161,63 @@ class Captured(unittest.TestCase):
         buckets = doc["delta"]["histogram"]["buckets"]
         self.assertEqual(sum(b["count"] for b in buckets), len(deltas))
         self.assertAlmostEqual(doc["delta"]["histogram"]["sum"], sum(deltas) / 1e9, places=6)
+
+    def test_docs_name_every_property_and_their_jq_recipes_work(self):
+        with open(os.path.join(SOURCE, "docs", "json.md")) as f:
+            text = f.read().split("# ntpclients JSON output", 1)[1]
+        with open(SCHEMA) as f:
+            schema = json.load(f)
+
+        def names(node):
+            if isinstance(node, dict):
+                for key, value in node.get("properties", {}).items():
+                    yield key
+                    yield from names(value)
+                for value in node.values():
+                    if isinstance(value, (dict, list)):
+                        yield from names(value)
+            elif isinstance(node, list):
+                for value in node:
+                    yield from names(value)
+        for name in sorted(set(names(schema))):
+            with self.subTest(property=name):
+                self.assertIn(f"`{name}`", text)
+        doc = report(self, "--interval", 1, self.capture)
+        period = dict(doc, period=True)
+        checks = {
+            '"\\(.start.iso)\\t\\(.clients)"': lambda out: self.assertEqual(
+                out.splitlines(), [f"{i['start']['iso']}\t{i['clients']}"
+                                   for i in doc["intervals"]]),
+            ".slowest[]": lambda out: self.assertEqual(
+                [line.split()[-1] for line in out.splitlines()],
+                [str(e["response"]["frame"]) for e in doc["slowest"]]),
+            ".unanswered /": lambda out: self.assertAlmostEqual(
+                float(out), doc["answers"]["unanswered"] / doc["answers"]["requests"]),
+            "select(.period)": lambda out: self.assertEqual(
+                json.loads(out), [period["started"], doc["clients"]["distinct"]]),
+            ".clients.distinct": lambda out: self.assertEqual(
+                out.split(), [str(doc["clients"]["distinct"])] * 2),
+        }
+        recipes = []
+        for name in ("README.md", os.path.join("docs", "json.md"),
+                     os.path.join("man", "ntpclients.1")):
+            with open(os.path.join(SOURCE, name)) as f:
+                page = f.read().replace("\\e", "\\").replace("\\-", "-")
+            for line in page.replace("\\\n", " ").splitlines():
+                if line.startswith("ntpclients ") and "| jq " in line:
+                    recipes.append((name, line.split("| jq ", 1)[1]))
+        self.assertGreaterEqual(len(recipes), 5)
+        for where, jq_part in recipes:
+            with self.subTest(where=where, recipe=jq_part):
+                check = next((c for key, c in checks.items() if key in jq_part), None)
+                self.assertIsNotNone(check, "a recipe without a check")
+                data = json.dumps(doc)
+                if "select(.period)" in jq_part or jq_part.strip() == ".clients.distinct":
+                    data = json.dumps(period) + "\n" + json.dumps(doc)
+                r = subprocess.run(["jq"] + shlex.split(jq_part), input=data,
+                                   capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                check(r.stdout)
 
     def test_text_report_names_the_figures(self):
         doc = report(self, self.capture)
