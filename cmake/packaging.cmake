@@ -11,9 +11,9 @@ set(NTPKIT_MAINTAINER "ntpkit developers <ntpkit@example.org>" CACHE STRING
     "Maintainer field of the .deb and its changelog")
 
 # Monitoring definitions, where Icinga 2's ITL and users look for them.
-install(FILES contrib/icinga2/ntpkit.conf
+install(FILES contrib/icinga2/ntpkit.conf contrib/icinga2/ntpclients.conf
         DESTINATION ${CMAKE_INSTALL_DATADIR}/icinga2/include/plugins-contrib.d COMPONENT runtime)
-install(FILES contrib/nagios/ntpkit.cfg DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit/nagios
+install(FILES contrib/nagios/ntpkit.cfg contrib/nagios/ntpclients.cfg DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit/nagios
         COMPONENT runtime)
 # The JSON output's description and schema, for scripts that validate what they read.
 install(FILES docs/ntpprobe.schema.json docs/ntpclients.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit

@@ -21,6 +21,7 @@
 import gzip
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -557,6 +558,142 @@ class Live(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("nosuch0", r.stderr)
         self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+
+
+class Monitoring(unittest.TestCase):
+    """contrib/icinga2/ntpclients.conf and contrib/nagios/ntpclients.cfg: icinga2 validates
+    them with the ITL, every argument is an ntpclients option, and the rendered commands judge
+    a real capture as ntpclients itself does."""
+
+    @classmethod
+    def setUpClass(cls):
+        import test_monitoring as tm
+        cls.tm = tm
+        cls.conf_path = os.path.join(SOURCE, "contrib", "icinga2", "ntpclients.conf")
+        with open(cls.conf_path) as f:
+            cls.text = f.read()
+        cls.dir = tempfile.mkdtemp(prefix="nkcli-")
+        # Four clients, each asking twice and answered after 1 ms, except the first request,
+        # which is never answered (12 s before the others: past twice the response timeout).
+        frames = []
+        for n in range(1, 5):
+            for k in range(2):
+                stamp = (n << 8 | k) + 0x1000
+                at = 0.0 if (n, k) == (1, 0) else 12 + n * 0.01 + k * 0.002
+                frames.append((at, cc.eth(0x0800, cc.ipv4(17, cc.udp(40000 + n, 123, cc.ntp(
+                    0x23, transmit=stamp)), src=bytes([192, 0, 2, n])))))
+                if (n, k) != (1, 0):
+                    frames.append((at + 0.001, cc.eth(0x0800, cc.ipv4(17, cc.udp(
+                        123, 40000 + n, cc.ntp(0x24, transmit=stamp + 1, origin=stamp)),
+                        src=cc.S4, dst=bytes([192, 0, 2, n])))))
+        data = struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1)
+        for at, frame in frames:
+            ns = 1_764_000_000 * 10**9 + round(at * 1e9)
+            data += struct.pack("<IIII", ns // 10**9, ns % 10**9, len(frame), len(frame)) + frame
+        cls.capture = os.path.join(cls.dir, "four.pcap")
+        with open(cls.capture, "wb") as f:
+            f.write(data)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def block(self, name):
+        """The CheckCommand with its template's arguments, as test_monitoring.render reads."""
+        own = self.tm.check_command_block(self.text, name).replace("arguments += {",
+                                                                   "arguments = {")
+        template = self.text.replace('template CheckCommand "ntpclients-thresholds"',
+                                     'object CheckCommand "ntpclients-thresholds"')
+        return own + self.tm.check_command_block(template, "ntpclients-thresholds")
+
+    def test_every_argument_is_an_ntpclients_option(self):
+        for name, sub in (("ntpclients", "live"), ("ntpclients_pcap", "pcap")):
+            options = self.tm.help_options(run(sub, "--help").stdout)
+            for key, attrs in self.tm.arguments(self.block(name)).items():
+                with self.subTest(command=name, argument=key):
+                    if attrs.get("skip_key") != "true":
+                        self.assertIn(key, options)
+
+    def test_icinga2_validates_it_with_the_itl(self):
+        if not shutil.which("icinga2"):
+            raise AssertionError("icinga2 is missing: run scripts/setup-deps")
+        d = tempfile.mkdtemp(dir=self.dir)
+        os.makedirs(os.path.join(d, "cache"))
+        conf = os.path.join(d, "icinga2.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+const PluginDir = "/usr/lib/nagios/plugins"
+const NodeName = "ntpkit-test"
+const ZoneName = "ntpkit-test"
+include <itl>
+include <plugins>
+include "{self.conf_path}"
+object Host "ntp1" {{
+  address = "127.0.0.1"
+  check_command = "dummy"
+}}
+object Service "ntpclients" {{
+  host_name = "ntp1"
+  check_command = "ntpclients"
+  vars.ntpclients_interface = "eth0"
+  vars.ntpclients_crit_response = "0.01"
+}}
+object Service "ntpclients_pcap" {{
+  host_name = "ntp1"
+  check_command = "ntpclients_pcap"
+  vars.ntpclients_files = [ "/var/tmp/a.pcap", "/var/tmp/b.pcap" ]
+  vars.ntpclients_crit_unanswered = "5"
+}}
+""")
+        defines = {"ObjectsPath": f"{d}/cache/icinga2.debug", "VarsPath": f"{d}/cache/vars",
+                   "CacheDir": f"{d}/cache", "DataDir": f"{d}/data", "LogDir": f"{d}/log",
+                   "InitRunDir": f"{d}/run", "PidPath": f"{d}/run/icinga2.pid",
+                   "RunAsUser": "root", "RunAsGroup": "root"}
+        r = subprocess.run(["icinga2", "daemon", "-C", "-c", conf] +
+                           [f"-DConfiguration.{k}={v}" for k, v in defines.items()],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Instantiated 2 Services", r.stdout)
+
+    def test_rendered_pcap_command_judges_the_capture(self):
+        # 4 clients, 8 requests, 1 unanswered (12.5 %).
+        for service_vars, code in (
+                ({}, 0),
+                ({"ntpclients_crit_unanswered": "10"}, 2),
+                ({"ntpclients_crit_unanswered": "20"}, 0),
+                ({"ntpclients_warn_clients": "3"}, 1),
+                ({"ntpclients_crit_response": "0.5", "ntpclients_response_figure": "max"}, 0)):
+            with self.subTest(vars=service_vars):
+                line = self.tm.render(self.block("ntpclients_pcap"), dict(
+                    service_vars, ntpclients_files=[self.capture], ntpclients_path=ntpclients()))
+                self.assertEqual(line[:3], [ntpclients(), "pcap", "--nagios"])
+                self.assertEqual(line[-1], self.capture)
+                r = subprocess.run(line, capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, code, (line, r.stdout, r.stderr))
+                self.assertIn("4 clients", r.stdout)
+                self.assertIn("12.50% unanswered", r.stdout)
+
+    def test_nagios_definitions(self):
+        with open(os.path.join(SOURCE, "contrib", "nagios", "ntpclients.cfg")) as f:
+            text = f.read()
+        commands = {}
+        for block in re.findall(r"define command \{(.*?)\}", text, re.S):
+            fields = dict(re.findall(r"^\s*(\w+)\s+(.+?)\s*$", block, re.M))
+            commands[fields["command_name"]] = fields["command_line"]
+        self.assertEqual(set(commands), {"check_ntpclients", "check_ntpclients_pcap"})
+        live_options = self.tm.help_options(run("live", "--help").stdout)
+        words = shlex.split(commands["check_ntpclients"].replace("$ARG5$", ""))
+        for w in words:
+            if w.startswith("--"):
+                self.assertIn(w, live_options)
+        line = commands["check_ntpclients_pcap"]
+        for i, a in enumerate([self.capture, "0.5", "10", "--warn-clients 10"], start=1):
+            line = line.replace(f"$ARG{i}$", a)
+        words = shlex.split(line)
+        words[0] = ntpclients()
+        r = subprocess.run(words, capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stdout)  # 12.5 % unanswered is over 10
+        self.assertTrue(r.stdout.startswith("NTPCLIENTS CRITICAL: "), r.stdout)
 
 
 if __name__ == "__main__":
