@@ -137,8 +137,9 @@ void clients_section(std::string& out, const census_result& c) {
                       human_duration(c.rate_limit) + " (median interval)");
   }
   if (c.control_clients > 0 || c.control_packets > 0) {
-    line(out, "", "control (mode 6/7): " + num(c.control_clients) + " addresses, " +
-                      num(c.control_packets) + " packets");
+    line(out, "", "control (mode 6/7): " + num(c.control_clients) +
+                      (c.control_clients == 1 ? " address, " : " addresses, ") +
+                      num(c.control_packets) + (c.control_packets == 1 ? " packet" : " packets"));
   }
   if (c.spoofed_sources > 0) {
     line(out, "", "spoofed-looking sources (port 0, multicast/broadcast, the server's own): " +

@@ -48,12 +48,17 @@ std::string tick_text(double v, double step) {
   return buf;
 }
 
-std::string clock_text(double unix_s, bool with_date) {
+// A tick's clock time: with seconds when the ticks are less than a minute apart, with the
+// date when the axis spans days.
+std::string clock_text(double unix_s, bool with_date, bool with_seconds = false) {
   const auto t = static_cast<std::time_t>(std::floor(unix_s));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, with_date ? "%m-%d %H:%M" : "%H:%M", &tm);
+  std::strftime(buf, sizeof buf,
+                with_date ? (with_seconds ? "%m-%d %H:%M:%S" : "%m-%d %H:%M")
+                          : (with_seconds ? "%H:%M:%S" : "%H:%M"),
+                &tm);
   return buf;
 }
 
@@ -145,7 +150,8 @@ void panel(std::string& out, const chart& c, int top, int width, int height) {
              "\" class=\"axis\"/>\n";
       out += "<text x=\"" + fmt(px(x)) + "\" y=\"" + std::to_string(y_bottom + 16) +
              "\" class=\"xtick\">" +
-             esc(c.x_is_time ? clock_text(x, with_date) : tick_text(x, step)) + "</text>\n";
+             esc(c.x_is_time ? clock_text(x, with_date, step < 60) : tick_text(x, step)) +
+             "</text>\n";
     }
   }
   out += "<line x1=\"" + std::to_string(left) + "\" x2=\"" + std::to_string(right) + "\" y1=\"" +

@@ -88,5 +88,38 @@ class DocsAgreeWithHelp(unittest.TestCase):
         self.assertEqual(self.help, offered)
 
 
+def subcommand_options(binary, *subcommands):
+    """help_options of `binary SUB --help` for each subcommand, together, and of the program."""
+    found = set()
+    for sub in subcommands:
+        out = subprocess.run([binary, sub, "--help"], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            m = re.match(r"^\s{2}(-\S+)", line)
+            if m:
+                found.update(n for n in m.group(1).split(",") if n.startswith("-"))
+    return found | help_options(binary)
+
+
+class NtpclientsDocsAgreeWithHelp(unittest.TestCase):
+    def setUp(self):
+        self.help = subcommand_options(os.path.join(BUILD, "apps", "ntpclients"), "pcap", "live")
+        self.assertIn("--every", self.help)
+        self.assertIn("--nagios", self.help)
+
+    def test_man_page_documents_every_option_and_no_other(self):
+        documented = man_options(os.path.join(SOURCE, "man", "ntpclients.1"))
+        self.assertEqual(self.help - documented, set(), "in --help but not in ntpclients.1")
+        self.assertEqual(documented - self.help, set(), "in ntpclients.1 but not in --help")
+
+    def test_zsh_completion_offers_every_option(self):
+        offered = zsh_options(os.path.join(SOURCE, "completions", "_ntpclients"))
+        self.assertEqual(self.help, offered)
+
+    def test_fish_completion_offers_every_option(self):
+        offered = fish_options(os.path.join(SOURCE, "completions", "ntpclients.fish"))
+        self.assertEqual(self.help, offered)
+
+
 if __name__ == "__main__":
     unittest.main()
