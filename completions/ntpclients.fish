@@ -1,11 +1,12 @@
 # fish completion for ntpclients (ntpkit)
 
-set -g __ntpclients_subcommands pcap live
+set -g __ntpclients_subcommands pcap live mru
 complete -c ntpclients -f
 complete -c ntpclients -n "not __fish_seen_subcommand_from $__ntpclients_subcommands" -s h -l help -d 'print help and exit'
 complete -c ntpclients -n "not __fish_seen_subcommand_from $__ntpclients_subcommands" -s V -l version -d 'print version and exit'
 complete -c ntpclients -n "not __fish_seen_subcommand_from $__ntpclients_subcommands" -a pcap -d 'read capture files'
 complete -c ntpclients -n "not __fish_seen_subcommand_from $__ntpclients_subcommands" -a live -d 'capture on an interface'
+complete -c ntpclients -n "not __fish_seen_subcommand_from $__ntpclients_subcommands" -a mru -d "read ntpd's MRU list"
 
 complete -c ntpclients -n '__fish_seen_subcommand_from pcap' -F -d 'capture file'
 complete -c ntpclients -n "__fish_seen_subcommand_from $__ntpclients_subcommands" -s p -l port -x -d 'the server NTP port'
@@ -42,3 +43,15 @@ complete -c ntpclients -n '__fish_seen_subcommand_from live' -l buffer-size -x -
 complete -c ntpclients -n '__fish_seen_subcommand_from live' -l promiscuous -d 'promiscuous mode'
 complete -c ntpclients -n '__fish_seen_subcommand_from live' -l user -x -a '(__fish_complete_users)' -d 'run as this user once open'
 complete -c ntpclients -n '__fish_seen_subcommand_from live' -l keep-privileges -d 'do not drop privileges'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -a '(__fish_print_hostnames)' -d 'ntpd'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -s 4 -l ipv4 -d 'use an IPv4 address'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -s 6 -l ipv6 -d 'use an IPv6 address'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -s t -l timeout -x -d 'seconds to wait for each answer'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -s r -l retries -x -d 'requests repeated after a timeout'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -l mincount -x -d 'only entries with at least N packets'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -l laddr -x -d 'only entries to this local address'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -l limit -x -d 'read at most N entries'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -l recent -x -d 'NTPsec: only the N most recent entries'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -l max-restarts -x -d 'fresh starts allowed'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -l max-duration -x -d 'seconds the walk may take'
+complete -c ntpclients -n '__fish_seen_subcommand_from mru' -l list -d 'list every entry'

@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ntpclients: warning: cannot forbid clock changes: %s\n",
                  ec.message().c_str());
   }
-  const int rc = p.from == apps::clients_plan::source::live ? apps::run_clients_live(p)
+  const int rc = p.from == apps::clients_plan::source::live  ? apps::run_clients_live(p)
+                 : p.from == apps::clients_plan::source::mru ? apps::run_clients_mru(p)
                                                              : apps::run_clients_files(p);
   return apps::finish_output("ntpclients", rc, p.output == apps::clients_output::plugin);
 }

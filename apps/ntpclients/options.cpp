@@ -1,8 +1,8 @@
 #include "options.hpp"
 
-#include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -142,17 +142,6 @@ std::string make_policy(const clients_plugin_cli& c, bool enabled, report::censu
   return {};
 }
 
-std::optional<model::ip_address> parse_ip(const std::string& text) {
-  std::uint8_t b[16];
-  if (::inet_pton(AF_INET, text.c_str(), b) == 1) {
-    return model::ip_address::v4(std::span<const std::uint8_t, 4>(b, 4));
-  }
-  if (::inet_pton(AF_INET6, text.c_str(), b) == 1) {
-    return model::ip_address::v6(std::span<const std::uint8_t, 16>(b, 16));
-  }
-  return std::nullopt;
-}
-
 // Seconds in (0, max] as nanoseconds, or the message.
 std::string positive_seconds(const char* flag, double s, double max, std::chrono::nanoseconds& into) {
   if (!std::isfinite(s) || !(s > 0) || s > max) {
@@ -208,19 +197,85 @@ void add_clients_options(CLI::App& app, clients_cli& o) {
                 "do not drop privileges after opening the capture")
       ->excludes(user);
   add_shared(live, o);
+
+  o.mru_command = app.add_subcommand(
+      "mru", "read ntpd's MRU list over mode 6 (ntp.org 4.2.8, NTPsec), as ntpq -c mrulist "
+             "does but to its end: clients by ntpd's own counts (no answer times)");
+  CLI::App& mru = *o.mru_command;
+  mru.add_option("server", o.mru.server, "the ntpd: HOST, HOST:PORT, [IPV6]:PORT")
+      ->required()
+      ->type_name("HOST[:PORT]");
+  auto* v4 = mru.add_flag("-4,--ipv4", o.mru.ipv4, "use an IPv4 address of HOST");
+  mru.add_flag("-6,--ipv6", o.mru.ipv6, "use an IPv6 address of HOST")->excludes(v4);
+  mru.add_option("-t,--timeout", o.mru.timeout_s, "seconds to wait for each answer")
+      ->check(seconds_value())
+      ->type_name("SECONDS")
+      ->capture_default_str();
+  mru.add_option("-r,--retries", o.mru.retries, "requests repeated after a timeout")
+      ->check(whole_number(0, 10))
+      ->type_name("N")
+      ->capture_default_str();
+  mru.add_option("--mincount", o.mru.mincount, "only entries with at least N packets (ntpq's "
+                                               "mincount=)")
+      ->check(whole_number(0, 1'000'000'000))
+      ->type_name("N");
+  mru.add_option("--laddr", o.mru.laddr, "only entries that came to this local address of "
+                                         "the server (ntpq's laddr=)")
+      ->type_name("ADDRESS");
+  mru.add_option("--limit", o.mru.limit, "read at most N entries, the oldest first (0: all)")
+      ->check(whole_number(0, 10'000'000))
+      ->type_name("N");
+  mru.add_option("--recent", o.mru.recent, "NTPsec: only the N most recent entries (ntpq's "
+                                           "recent=)")
+      ->check(whole_number(1, 10'000'000))
+      ->type_name("N");
+  mru.add_option("--max-restarts", o.mru.max_restarts,
+                 "times the walk may start again when the list changed under it (ntpq gives "
+                 "up after 8)")
+      ->check(whole_number(0, 10000))
+      ->type_name("N")
+      ->capture_default_str();
+  mru.add_option("--max-duration", o.mru.max_duration_s, "seconds the whole walk may take")
+      ->check(seconds_value())
+      ->type_name("SECONDS")
+      ->capture_default_str();
+  mru.add_flag("--list", o.mru.list, "also list every entry (text: a table like ntpq's "
+                                     "mrulist; JSON: mru.list)");
+  // Of the census options only these mean something for an MRU list.
+  CLI::App& census = option_group(mru, "Census");
+  census.add_option("-p,--port", o.census.port, "port for a HOST given without one")
+      ->check(whole_number(1, 65535))
+      ->type_name("PORT")
+      ->capture_default_str();
+  census.add_option("--top", o.census.top, "top talkers listed")
+      ->check(whole_number(0, 100000))
+      ->type_name("N")
+      ->capture_default_str();
+  census.add_option("--rate-limit", o.census.rate_limit_s,
+                    "a client whose mean request interval is shorter is fast")
+      ->check(seconds_value())
+      ->type_name("SECONDS")
+      ->capture_default_str();
+  add_output(mru, o.output);
+  add_plugin(mru, o.plugin, o.output.nagios);
 }
 
 std::variant<clients_plan, std::string> make_clients_plan(const clients_cli& o) {
   clients_plan p;
   const bool live = o.live_command != nullptr && o.live_command->parsed();
-  p.from = live ? clients_plan::source::live : clients_plan::source::pcap;
+  const bool mru = o.mru_command != nullptr && o.mru_command->parsed();
+  p.from = live  ? clients_plan::source::live
+           : mru ? clients_plan::source::mru
+                 : clients_plan::source::pcap;
 
   auto& c = p.census;
   c.server_port = static_cast<std::uint16_t>(o.census.port);
   for (const auto& s : o.census.servers) {
-    auto a = parse_ip(s);
-    if (!a) return "--server: '" + report::printable(s) + "' is not an IP address";
-    c.server_addresses.push_back(*a);
+    model::ip_address a;
+    if (!model::parse_ip_address(s, a)) {
+      return "--server: '" + report::printable(s) + "' is not an IP address";
+    }
+    c.server_addresses.push_back(a);
   }
   if (auto e = positive_seconds("--interval", o.census.interval_s, 7 * 86400.0, c.interval);
       !e.empty()) {
@@ -259,6 +314,40 @@ std::variant<clients_plan, std::string> make_clients_plan(const clients_cli& o) 
   }
   if (auto e = make_policy(o.plugin, out.nagios, p.policy); !e.empty()) return e;
 
+  if (mru) {
+    const auto& m = o.mru;
+    p.mru_server = m.server;
+    p.ipv4 = m.ipv4;
+    p.ipv6 = m.ipv6;
+    p.list_entries = m.list;
+    std::chrono::nanoseconds t{};
+    if (auto e = positive_seconds("--timeout", m.timeout_s, 60, t); !e.empty()) return e;
+    p.mru.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(t);
+    if (p.mru.timeout.count() == 0) p.mru.timeout = std::chrono::milliseconds(1);
+    p.mru.fragment_timeout = std::min(p.mru.timeout, std::chrono::milliseconds(3000));
+    p.mru.retries = static_cast<unsigned>(m.retries);
+    p.mru.max_restarts = static_cast<unsigned>(m.max_restarts);
+    std::chrono::nanoseconds d{};
+    if (auto e = positive_seconds("--max-duration", m.max_duration_s, 86400, d); !e.empty()) {
+      return e;
+    }
+    p.mru.max_duration = std::max(std::chrono::seconds(1),
+                                  std::chrono::duration_cast<std::chrono::seconds>(d));
+    if (m.recent > 0) p.mru.parameters.emplace_back("recent", std::to_string(m.recent));
+    if (m.mincount > 0) p.mru.parameters.emplace_back("mincount", std::to_string(m.mincount));
+    if (!m.laddr.empty()) {
+      model::ip_address a;
+      if (!model::parse_ip_address(m.laddr, a)) {
+        return "--laddr: '" + report::printable(m.laddr) + "' is not an IP address";
+      }
+      p.mru.parameters.emplace_back("laddr", m.laddr);
+    }
+    if (m.limit > 0) p.mru.max_rows = static_cast<std::size_t>(m.limit);
+    if (p.output == clients_output::csv) {
+      return std::string("--csv has no rows for an MRU list (it has no intervals)");
+    }
+    return p;
+  }
   if (!live) {
     p.files = o.files;
     p.progress = out.progress == "always" || (out.progress == "auto" && ::isatty(2));

@@ -11,6 +11,7 @@
 
 #include "ntpkit/capture/flows.hpp"
 #include "ntpkit/capture/pcap_source.hpp"
+#include "ntpkit/proto/mru.hpp"
 #include "ntpkit/report/census.hpp"
 
 namespace CLI {
@@ -82,6 +83,21 @@ struct live_cli {
   bool keep_privileges = false;
 };
 
+/// `mru` options as written.
+struct mru_cli {
+  std::string server;  ///< HOST[:PORT]
+  bool ipv4 = false, ipv6 = false;
+  double timeout_s = 5;
+  int retries = 1;
+  long long mincount = 0;
+  std::string laddr;
+  long long limit = 0;   ///< entries wanted (0: all)
+  long long recent = 0;  ///< NTPsec: only the newest N
+  int max_restarts = 100;
+  double max_duration_s = 300;
+  bool list = false;
+};
+
 /// Everything ntpclients' command line says.
 struct clients_cli {
   census_cli census;
@@ -89,8 +105,10 @@ struct clients_cli {
   clients_plugin_cli plugin;
   std::vector<std::string> files;  ///< pcap
   live_cli live;
+  mru_cli mru;
   CLI::App* pcap = nullptr;
   CLI::App* live_command = nullptr;
+  CLI::App* mru_command = nullptr;
 };
 
 /// Declares the subcommands and their options on `app`.
@@ -101,13 +119,17 @@ enum class clients_output { text, json, csv, prometheus, plugin };
 
 /// What to do.
 struct clients_plan {
-  enum class source { pcap, live } from = source::pcap;
+  enum class source { pcap, live, mru } from = source::pcap;
   capture::census_options census;
   std::vector<std::string> files;
   capture::live_options live;
   std::chrono::nanoseconds duration{};  ///< live: 0 until SIGINT/SIGTERM
   std::chrono::nanoseconds every{};     ///< live: 0 for one report at the end
   std::optional<std::string> user;      ///< live: drop to this user after opening
+  std::string mru_server;               ///< mru: HOST[:PORT] as given
+  bool ipv4 = false, ipv6 = false;      ///< mru: the family asked for
+  proto::mru_walk_options mru;          ///< mru: the walk
+  bool list_entries = false;            ///< mru: every entry in the report
   clients_output output = clients_output::text;
   bool verbose = false;
   std::string plot;

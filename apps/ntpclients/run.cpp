@@ -13,10 +13,13 @@
 #include <utility>
 
 #include "../common/exit_code.hpp"
+#include "../common/interrupt.hpp"
 #include "../common/output.hpp"
 #include "../common/stop_signals.hpp"
 #include "ntpkit/capture/flows.hpp"
 #include "ntpkit/capture/pcap_source.hpp"
+#include "ntpkit/net/mru_client.hpp"
+#include "ntpkit/net/resolve.hpp"
 #include "ntpkit/report/census.hpp"
 #include "ntpkit/report/format.hpp"
 #include "ntpkit/report/json.hpp"
@@ -336,6 +339,85 @@ int run_clients_live(const clients_plan& p) {
   const auto r = make_run(whole, started, ended, {}, false);
   files_ok = emit(p, r, p.output_file.empty(), true, period.has_value()) && files_ok;
   return status_of(p, r, signal, files_ok);
+}
+
+int run_clients_mru(const clients_plan& p) {
+  const bool plugin = p.output == clients_output::plugin;
+  auto target = net::parse_target(p.mru_server, p.census.server_port);
+  if (!target) {
+    complain("'" + report::printable(p.mru_server) + "': " + target.error().message());
+    return plugin ? exit_code::plugin_unknown : exit_code::usage;
+  }
+  const auto family = p.ipv4 ? net::family::ipv4 : p.ipv6 ? net::family::ipv6 : net::family::any;
+  struct walked {
+    std::string address;
+    std::error_code resolve_error;
+    proto::mru_walk_result result;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  auto task = [&]() -> boost::asio::awaitable<walked> {
+    walked w;
+    auto addresses = co_await net::resolve(*target, family);
+    if (!addresses) {
+      w.resolve_error = addresses.error();
+      co_return w;
+    }
+    const auto& peer = addresses->front();
+    const auto host = peer.address().to_string();
+    w.address = peer.address().is_v6() ? "[" + host + "]:" + std::to_string(peer.port())
+                                       : host + ":" + std::to_string(peer.port());
+    w.result = co_await net::walk_mru(peer, p.mru);
+    co_return w;
+  };
+  auto outcome = run_until_signal(task());
+  if (!outcome.value) {
+    complain(std::string("interrupted by ") + (outcome.signal == SIGINT ? "SIGINT" : "SIGTERM") +
+             " while reading the MRU list");
+    return plugin ? exit_code::plugin_unknown : 128 + outcome.signal;
+  }
+  auto& w = *outcome.value;
+  if (w.resolve_error) {
+    complain(report::printable(p.mru_server) + ": " + w.resolve_error.message());
+    if (plugin) {
+      out().write("NTPCLIENTS UNKNOWN: " + report::printable(p.mru_server) + ": " +
+                  report::terminal_safe(w.resolve_error.message()) + "\n");
+      return exit_code::plugin_unknown;
+    }
+    return exit_code::failed;
+  }
+  auto& res = w.result;
+  model::mru_reading m;
+  m.server = p.mru_server;
+  m.address = w.address;
+  m.outcome = res.outcome;
+  m.error = res.error;
+  if (res.server_error) m.server_error = std::string(proto::to_string(*res.server_error));
+  m.entries = res.entries.size();
+  m.rows_received = res.rows_received;
+  m.malformed_rows = res.malformed_rows;
+  m.requests = res.requests;
+  m.nonce_requests = res.nonce_requests;
+  m.restarts = res.restarts;
+  if (res.now) m.server_now = proto::to_sys_time(*res.now);
+  m.duration = std::chrono::steady_clock::now() - started;
+
+  model::clients_run r;
+  r.source = model::census_source::mru_list;
+  r.census = model::census_of_mru(res.entries, p.census.top, p.census.rate_limit);
+  r.census.server_port = target->port;
+  r.mru = m;
+  if (p.list_entries) r.mru_entries = std::move(res.entries);
+  if (!m.complete()) complain(report::printable(p.mru_server) + ": the MRU list was not read to "
+                              "its end: " + std::string(proto::to_string(m.outcome)) +
+                              (m.error ? " (" + m.error.message() + ")" : std::string()) +
+                              (m.server_error.empty() ? std::string() : " (" + m.server_error + ")"));
+  const bool files_ok = emit(p, r, p.output_file.empty(), true, false);
+  if (plugin) {
+    return files_ok ? exit_code::of_plugin(report::census_plugin(r, p.policy).state)
+                    : exit_code::plugin_unknown;
+  }
+  if (!files_ok) return exit_code::write_error;
+  return m.complete() ? exit_code::ok : exit_code::failed;
 }
 
 }  // namespace ntpkit::apps

@@ -10,6 +10,9 @@ namespace ntpkit::apps {
 /// Reads the files, writes the report, returns the exit status (clients_help_footer).
 int run_clients_files(const clients_plan& p);
 
+/// Reads ntpd's MRU list, writes the report, returns the status.
+int run_clients_mru(const clients_plan& p);
+
 /// Captures live until --duration or SIGINT/SIGTERM, writes the reports, returns the status.
 int run_clients_live(const clients_plan& p);
 

@@ -263,7 +263,12 @@ void mru_walk::finish(mru_outcome o, std::error_code ec) {
   result_.outcome = o;
   result_.error = ec;
   result_.entries.clear();
-  for (auto& [addr, e] : merged_) result_.entries.push_back(e);
+  result_.entries.reserve(merged_.size());
+  // Moved out node by node: a 50,000-entry list is not held twice at its peak.
+  while (!merged_.empty()) {
+    auto node = merged_.extract(merged_.begin());
+    result_.entries.push_back(std::move(node.mapped()));
+  }
   const timestamp pivot =
       result_.now.value_or(result_.entries.empty() ? timestamp{} : result_.entries.front().last);
   std::sort(result_.entries.begin(), result_.entries.end(), [&](const auto& a, const auto& b) {
@@ -379,9 +384,16 @@ void mru_walk::take(const mru_response& m) {
     auto it = merged_.find(e.address);
     if (it == merged_.end()) {
       if (merged_.size() >= options_.max_rows) return finish(mru_outcome::row_limit);
-      merged_.emplace(e.address, e);
+      it = merged_.emplace(e.address, e).first;
     } else if (later(e.last, it->second.last)) {
       it->second = e;
+    } else {
+      continue;
+    }
+    // ntpd's random decoy tags say nothing; unless asked for, they are not kept.
+    if (!options_.keep_unknown_tags) {
+      it->second.other.clear();
+      it->second.other.shrink_to_fit();
     }
   }
 }

@@ -99,7 +99,33 @@ std::string file_text(const model::capture_input& in) {
   return out;
 }
 
+std::string mru_text(const model::mru_reading& m) {
+  std::string what = printable(m.server);
+  if (!m.address.empty() && m.address != m.server) what += " (" + printable(m.address) + ")";
+  what += ": MRU list, " + num(m.entries) + " entries, ";
+  what += m.complete() ? std::string("read to its end") : "not read to its end: " +
+                                                              std::string(proto::to_string(m.outcome));
+  if (!m.complete() && m.error) what += " (" + printable(m.error.message()) + ")";
+  if (!m.server_error.empty()) what += " (" + printable(m.server_error) + ")";
+  what += " in " + human_duration(m.duration) + ", " + num(m.requests) + " requests, " +
+          num(m.restarts) + (m.restarts == 1 ? " restart" : " restarts");
+  return what;
+}
+
 void input_section(std::string& out, const clients_run& r) {
+  if (r.source == model::census_source::mru_list && r.mru) {
+    line(out, "Server", mru_text(*r.mru));
+    if (r.mru->malformed_rows > 0) {
+      line(out, "", num(r.mru->malformed_rows) + " rows did not read and are left out");
+    }
+    const auto& c = r.census;
+    if (c.first_time && c.last_time) {
+      line(out, "Time", when(*c.first_time) + " to " + when(*c.last_time) + " (" +
+                            span_text(*c.last_time - *c.first_time) +
+                            ", first and latest packet, server clock)");
+    }
+    return;
+  }
   if (r.source == model::census_source::live_capture) {
     std::string what = r.inputs.empty() ? "?" : printable(r.inputs.front().name);
     if (!r.inputs.empty() && r.inputs.front().link_type != 0) {
@@ -164,6 +190,39 @@ void packets_section(std::string& out, const census_result& c) {
   if (d.malformed + d.truncated + d.header_only > 0) {
     line(out, "", num(d.malformed) + " malformed on the NTP port, " + num(d.truncated) +
                       " cut before 48 bytes, " + num(d.header_only) + " cut after the header");
+  }
+}
+
+// What an MRU list knows of packets: ntpd's counts by the latest packet's version and mode.
+void mru_packets_section(std::string& out, const census_result& c) {
+  line(out, "Packets", num(c.datagrams.ntp) + " counted by ntpd (" + num(c.matching.requests) +
+                           " client requests, " + num(c.control_packets) + " control" +
+                           (c.broadcasts > 0 ? ", " + num(c.broadcasts) + " broadcasts" : "") +
+                           "); no answer times in an MRU list");
+  if (c.datagrams.ntp > 0) line(out, "", split_text(c.datagrams.split, true) + " (latest packet)");
+}
+
+// Every entry as ntpq's mrulist shows them: seconds since the latest packet and the mean
+// interval, restrictions, mode, version, count, address.
+void mru_entries_section(std::string& out, const std::vector<proto::mru_entry>& entries) {
+  proto::timestamp newest;
+  for (const auto& e : entries) {
+    if ((e.last - newest).to_seconds() > 0 || newest.is_zero()) newest = e.last;
+  }
+  out += "\nEntries (oldest first; lstint and avgint in seconds, as ntpq's mrulist)\n";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  %8s %8s %6s %2s %2s %10s  %s\n", "lstint", "avgint", "rstr",
+                "m", "v", "count", "address");
+  out += buf;
+  for (const auto& e : entries) {
+    const double lstint = (newest - e.last).to_seconds();
+    const double avgint = e.count > 1 ? (e.last - e.first).to_seconds() /
+                                            static_cast<double>(e.count - 1)
+                                      : 0.0;
+    std::snprintf(buf, sizeof buf, "  %8.0f %8.0f %6x %2u %2u %10llu  ", lstint, avgint,
+                  e.restrictions, e.mode_version & 7u, (e.mode_version >> 3) & 7u,
+                  static_cast<unsigned long long>(e.count));
+    out += buf + printable(e.address) + "\n";
   }
 }
 
@@ -396,6 +455,12 @@ std::string census_text(const clients_run& r, bool verbose) {
     return out;
   }
   clients_section(out, c);
+  if (r.source == model::census_source::mru_list) {
+    mru_packets_section(out, c);
+    talkers_section(out, c);
+    if (!r.mru_entries.empty()) mru_entries_section(out, r.mru_entries);
+    return out;
+  }
   packets_section(out, c);
   answers_section(out, c);
   frames_section(out, c, verbose);
@@ -593,8 +658,10 @@ plugin_output census_plugin(const clients_run& r, const census_policy& p) {
   }
   if (!c.usable()) {
     item.state = p.no_traffic_critical ? plugin_state::critical : plugin_state::unknown;
-    item.summary = "no NTP datagrams on port " + std::to_string(c.server_port) + " in " +
-                   num(c.frames.frames) + " frames";
+    item.summary = r.source == model::census_source::mru_list
+                       ? std::string("no client in the MRU list")
+                       : "no NTP datagrams on port " + std::to_string(c.server_port) + " in " +
+                             num(c.frames.frames) + " frames";
   } else {
     const auto& m = c.matching;
     const auto figure = [&] {
@@ -609,31 +676,46 @@ plugin_output census_plugin(const clients_run& r, const census_policy& p) {
     const double unanswered = percent_value(m.unanswered, m.requests);
     item.judge({"clients", static_cast<double>(c.clients), static_cast<double>(c.clients), "",
                 p.clients, "", "0", "", 0});
-    item.judge({"rate", static_cast<double>(c.peak_pps), static_cast<double>(c.peak_pps),
-                "peak packets/s", p.rate, "", "0", "", 0});
+    const bool mru = r.source == model::census_source::mru_list;
+    if (!mru) {
+      item.judge({"rate", static_cast<double>(c.peak_pps), static_cast<double>(c.peak_pps),
+                  "peak packets/s", p.rate, "", "0", "", 0});
+    } else if (p.rate.warning || p.rate.critical || p.response.warning || p.response.critical ||
+               p.unanswered.warning || p.unanswered.critical) {
+      item.raise(plugin_state::unknown,
+                 "an MRU list has no packet rate, answer times or unanswered requests to judge");
+    }
     const std::string response_label = "response_" + std::string(response_figure_name(p.figure));
     if (c.delta.count > 0) {
       item.judge({response_label, secs(figure), secs(figure),
                   "response " + std::string(response_figure_name(p.figure)), p.response, "s",
                   "0", "", 6});
-    } else if (p.response.warning || p.response.critical) {
+    } else if ((p.response.warning || p.response.critical) && !mru) {
       item.raise(plugin_state::unknown, "no answer was matched: no response time to judge");
     }
-    if (m.requests > 0) {
+    if (m.requests > 0 && !mru) {
       item.judge({"unanswered", unanswered, unanswered, "unanswered %", p.unanswered, "%", "0",
                   "100", 2});
     }
-    item.summary = num(c.clients) + " clients, peak " + num(c.peak_pps) + " packets/s";
+    item.summary = mru ? num(c.clients) + " clients in the MRU list"
+                       : num(c.clients) + " clients, peak " + num(c.peak_pps) + " packets/s";
     if (c.delta.count > 0) {
       item.summary += ", response " + std::string(response_figure_name(p.figure)) + " " +
                       human_duration(figure);
     }
-    if (m.requests > 0) item.summary += ", " + percent(m.unanswered, m.requests) + " unanswered";
+    if (m.requests > 0 && !mru) {
+      item.summary += ", " + percent(m.unanswered, m.requests) + " unanswered";
+    }
   }
   for (const auto& in : r.inputs) {
     if (!in.complete()) {
       item.raise(plugin_state::warning, printable(in.name) + ": " + printable(in.error.message()));
     }
+  }
+  if (r.mru && !r.mru->complete()) {
+    item.raise(r.mru->entries == 0 ? plugin_state::unknown : plugin_state::warning,
+               "the MRU list was not read to its end: " +
+                   std::string(proto::to_string(r.mru->outcome)));
   }
   if (r.kernel && r.kernel->dropped > 0) {
     item.raise(plugin_state::warning, "the kernel dropped " + num(r.kernel->dropped) + " frames");

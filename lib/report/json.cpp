@@ -240,14 +240,56 @@ ordered_json census_doc(const model::clients_run& r, const json_meta& meta) {
   ordered_json doc{{"schema", clients_schema_version},
                    {"tool", meta.tool},
                    {"version", meta.version},
-                   {"source", r.source == model::census_source::live_capture ? "live" : "pcap"},
+                   {"source", r.source == model::census_source::live_capture ? "live"
+                              : r.source == model::census_source::mru_list   ? "mru"
+                                                                             : "pcap"},
                    {"ok", c.usable() && r.inputs_complete() && !r.interrupted},
                    {"interrupted", r.interrupted},
                    {"period", r.period},
                    {"started", optional_time_json(r.started)},
                    {"ended", optional_time_json(r.ended)},
                    {"inputs", inputs},
-                   {"kernel", nullptr}};
+                   {"kernel", nullptr},
+                   {"mru", nullptr}};
+  if (r.mru) {
+    const auto& m = *r.mru;
+    ordered_json mru{{"server", printable(m.server)},
+                     {"address", printable(m.address)},
+                     {"outcome", proto::to_string(m.outcome)},
+                     {"complete", m.complete()},
+                     {"error", nullptr},
+                     {"entries", m.entries},
+                     {"rows_received", m.rows_received},
+                     {"malformed_rows", m.malformed_rows},
+                     {"requests", m.requests},
+                     {"nonce_requests", m.nonce_requests},
+                     {"restarts", m.restarts},
+                     {"duration", ns_secs(m.duration)},
+                     {"server_now", optional_time_json(m.server_now)}};
+    if (m.error || !m.server_error.empty()) {
+      mru["error"] = {{"kind", m.error ? m.error.category().name() : "ntpkit.control"},
+                      {"code", m.error.value()},
+                      {"message", printable(m.server_error.empty() ? m.error.message()
+                                                                   : m.server_error)}};
+    }
+    if (!r.mru_entries.empty()) {
+      ordered_json list = ordered_json::array();
+      for (const auto& e : r.mru_entries) {
+        ordered_json j{{"address", printable(e.address)},
+                       {"first", capture_time_json(proto::to_sys_time(e.first))},
+                       {"last", capture_time_json(proto::to_sys_time(e.last))},
+                       {"count", e.count},
+                       {"mode", e.mode_version & 7},
+                       {"version", (e.mode_version >> 3) & 7},
+                       {"restrictions", e.restrictions},
+                       {"score", e.score ? ordered_json(*e.score) : ordered_json(nullptr)},
+                       {"dropped", e.dropped ? ordered_json(*e.dropped) : ordered_json(nullptr)}};
+        list.push_back(std::move(j));
+      }
+      mru["list"] = std::move(list);
+    }
+    doc["mru"] = std::move(mru);
+  }
   if (r.kernel) {
     doc["kernel"] = {{"received", r.kernel->received},
                      {"dropped", r.kernel->dropped},

@@ -111,7 +111,8 @@ class NtpclientsCompletion(unittest.TestCase):
         self.dir.cleanup()
 
     def test_subcommands_first(self):
-        self.assertEqual(complete_clients(["ntpclients", ""], self.dir.name), ["live", "pcap"])
+        self.assertEqual(complete_clients(["ntpclients", ""], self.dir.name),
+                         ["live", "mru", "pcap"])
         self.assertEqual(complete_clients(["ntpclients", "l"], self.dir.name), ["live"])
 
     def test_pcap_completes_capture_files(self):
@@ -127,10 +128,13 @@ class NtpclientsCompletion(unittest.TestCase):
         self.assertEqual(complete_clients(["ntpclients", "live", "--ev"], self.dir.name),
                          ["--every"])
         self.assertEqual(complete_clients(["ntpclients", "pcap", "--ev"], self.dir.name), [])
+        self.assertEqual(complete_clients(["ntpclients", "mru", "--max-r"], self.dir.name),
+                         ["--max-restarts"])
+        self.assertEqual(complete_clients(["ntpclients", "mru", "--slow"], self.dir.name), [])
 
     def test_every_option_of_the_help_is_offered(self):
         import re
-        for sub in ("pcap", "live"):
+        for sub in ("pcap", "live", "mru"):
             with self.subTest(sub=sub):
                 help_text = subprocess.run([os.path.join(BUILD, "apps", "ntpclients"), sub,
                                             "--help"], capture_output=True, text=True,

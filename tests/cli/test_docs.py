@@ -103,7 +103,8 @@ def subcommand_options(binary, *subcommands):
 
 class NtpclientsDocsAgreeWithHelp(unittest.TestCase):
     def setUp(self):
-        self.help = subcommand_options(os.path.join(BUILD, "apps", "ntpclients"), "pcap", "live")
+        self.help = subcommand_options(os.path.join(BUILD, "apps", "ntpclients"), "pcap", "live",
+                                       "mru")
         self.assertIn("--every", self.help)
         self.assertIn("--nagios", self.help)
 

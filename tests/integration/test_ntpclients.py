@@ -27,6 +27,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -180,9 +181,8 @@ class Captured(unittest.TestCase):
             elif isinstance(node, list):
                 for value in node:
                     yield from names(value)
-        for name in sorted(set(names(schema))):
-            with self.subTest(property=name):
-                self.assertIn(f"`{name}`", text)
+        missing = sorted(n for n in set(names(schema)) if f"`{n}`" not in text)
+        self.assertEqual(missing, [], "schema properties docs/json.md does not name")
         doc = report(self, "--interval", 1, self.capture)
         period = dict(doc, period=True)
         checks = {
@@ -558,6 +558,115 @@ class Live(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("nosuch0", r.stderr)
         self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+
+
+class MruServer:
+    """NTPsec's ntpd in a namespace, its MRU list filled from COUNT distinct 127.1.x.y
+    sources (every tenth sent three requests)."""
+
+    COUNT = 3000
+
+    @classmethod
+    def setUpClass(cls):
+        peers.require_netns()
+        cls.ns = cc.NkcapNamespace()
+        cls.ns.__enter__()
+        try:
+            cls.ntpd = peers.Ntpd(cls.ns, config_extra="mru maxdepth 200000 maxage 86400\n"
+                                                       "restrict 127.0.0.0 mask 255.0.0.0\n")
+            cls.ntpd.__enter__()
+            out = cls.ns.run([sys.executable, os.path.join(HERE, "mru_fill.py"), "123",
+                              str(cls.COUNT), "10"], timeout=60, check=True)
+            cls.sent = json.loads(out.stdout)["sent"]
+            time.sleep(0.3)
+        except BaseException:
+            cls.ns.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ntpd.__exit__(None, None, None)
+        cls.ns.close()
+
+    def mru(self, *args, timeout=120):
+        r = self.ns.run([ntpclients(), "mru"] + [str(a) for a in args], timeout=timeout)
+        return r
+
+
+class MruList(MruServer, unittest.TestCase):
+    """`ntpclients mru` lists the clients and counts `ntpq -c mrulist` lists."""
+
+    def test_lists_exactly_what_ntpq_lists(self):
+        r = self.mru("127.0.0.1", "-j", "--list", "--top", "5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = document(self, r.stdout)
+        theirs = self.ntpd.mrulist()
+        ours = {}
+        for e in doc["mru"]["list"]:
+            host = e["address"].rsplit(":", 1)[0].strip("[]")
+            ours[host] = e
+        clients = {a for a, e in theirs.items() if e["mode"] == 3}
+        self.assertEqual({a for a, e in ours.items() if e["mode"] == 3}, clients)
+        self.assertGreaterEqual(len(clients), self.COUNT)
+        for address in self.sent:
+            with self.subTest(address=address):
+                self.assertEqual(ours[address]["count"], theirs[address]["count"])
+                self.assertEqual(ours[address]["count"], self.sent[address])
+                self.assertEqual((ours[address]["mode"], ours[address]["version"]),
+                                 (theirs[address]["mode"], theirs[address]["version"]))
+        self.assertTrue(doc["mru"]["complete"])
+        self.assertEqual(doc["source"], "mru")
+        self.assertEqual(doc["clients"]["distinct"], len(clients))
+        self.assertEqual(doc["clients"]["control"]["distinct"], 1)  # we asked from 127.0.0.1
+        self.assertEqual(doc["top_talkers"][0]["requests"], 3)  # every tenth sent three
+        self.assertEqual(doc["answers"]["requests"],
+                         sum(e["count"] for e in theirs.values() if e["mode"] == 3))
+
+    def test_text_and_plugin(self):
+        r = self.mru("127.0.0.1", "--top", "3")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("MRU list", r.stdout)
+        self.assertIn("read to its end", r.stdout)
+        self.assertNotIn("Delta", r.stdout)
+        r = self.mru("127.0.0.1", "--nagios", "--crit-clients", f"{self.COUNT - 1}")
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertTrue(r.stdout.startswith("NTPCLIENTS CRITICAL: "), r.stdout)
+        r = self.mru("127.0.0.1", "--nagios", "--warn-clients", f"{self.COUNT * 2}")
+        self.assertEqual(r.returncode, 0, r.stdout)
+
+    def test_filters_as_ntpq(self):
+        r = self.mru("127.0.0.1", "-j", "--list", "--mincount", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = document(self, r.stdout)
+        hosts = {e["address"].rsplit(":", 1)[0] for e in doc["mru"]["list"]}
+        self.assertEqual({a for a, n in self.sent.items() if n >= 2} - hosts, set())
+        self.assertTrue(all(e["count"] >= 2 for e in doc["mru"]["list"]))
+
+    def test_a_server_that_is_not_there(self):
+        r = self.mru("127.0.0.1:9", "--timeout", "0.3", "--retries", "0", timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("not read to its end", r.stderr)
+        r = self.mru("127.0.0.1:9", "--timeout", "0.3", "--retries", "0", "--nagios",
+                     timeout=60)
+        self.assertEqual(r.returncode, 3, r.stdout)
+
+
+class MruFlood(MruServer, unittest.TestCase):
+    """The walk finishes, with every entry, while a flood keeps changing the list."""
+
+    def test_finishes_while_a_flood_changes_the_list(self):
+        flood = self.ns.popen([sys.executable, os.path.join(HERE, "mru_fill.py"), "123", "0",
+                               "0", "6"], stdout=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            r = self.mru("127.0.0.1", "-j", "--list", "--max-restarts", "1000")
+        finally:
+            flood.wait(timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = document(self, r.stdout)
+        self.assertTrue(doc["mru"]["complete"], doc["mru"])
+        hosts = {e["address"].rsplit(":", 1)[0] for e in doc["mru"]["list"]}
+        self.assertEqual(set(self.sent) - hosts, set())  # every filled entry is there
 
 
 class Monitoring(unittest.TestCase):

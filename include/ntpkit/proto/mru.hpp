@@ -138,6 +138,9 @@ struct mru_walk_options {
   unsigned max_failures = 4;               ///< consecutive requests without an answer
   std::size_t max_rows = 200000;           ///< merged entries kept
   std::chrono::seconds max_duration{300};  ///< for the whole walk
+  /// Keep each merged entry's unknown tags (mru_entry::other: ntpd's random decoys); off,
+  /// they are dropped, which halves the memory of a long list.
+  bool keep_unknown_tags = false;
 };
 
 /// What a walk found.
