@@ -54,8 +54,9 @@ census_result census_of_mru(const std::vector<proto::mru_entry>& entries, std::s
     if (!split_address(e.address, a, port)) continue;
     const unsigned mode = e.mode_version & 7;
     const unsigned version = (e.mode_version >> 3) & 7;
-    const auto first = proto::to_sys_time(e.first);
     const auto last = proto::to_sys_time(e.last);
+    // A first packet after the latest one is not what ntpd means: taken as the latest.
+    const auto first = std::min(proto::to_sys_time(e.first), last);
     if (!c.first_time || first < *c.first_time) c.first_time = first;
     if (!c.last_time || last > *c.last_time) c.last_time = last;
     c.datagrams.ntp += e.count;
