@@ -4,7 +4,9 @@
 #include "ntpkit/capture/pcap_source.hpp"
 
 #include <pcap/pcap.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -73,6 +75,33 @@ int gzip_close(void* cookie) {
   return rc == Z_OK ? 0 : EOF;
 }
 
+// A pipe or stdin ("-"): the first bytes, read to tell the format, are handed to libpcap again
+// before the rest of the descriptor; the stream only reads forward, as libpcap needs.
+struct pipe_cookie {
+  int fd = -1;
+  char head[4] = {};
+  std::size_t n = 0, pos = 0;
+};
+
+ssize_t pipe_read(void* cookie, char* buf, size_t size) {
+  auto* c = static_cast<pipe_cookie*>(cookie);
+  if (c->pos < c->n) {
+    const std::size_t k = std::min(size, c->n - c->pos);
+    std::memcpy(buf, c->head + c->pos, k);
+    c->pos += k;
+    return static_cast<ssize_t>(k);
+  }
+  // EINTR (SIGINT, SIGTERM: the program stops reading) is a failed read, not a retry.
+  return ::read(c->fd, buf, size);
+}
+
+int pipe_close(void* cookie) {
+  auto* c = static_cast<pipe_cookie*>(cookie);
+  const int rc = c->fd >= 0 ? ::close(c->fd) : 0;
+  delete c;
+  return rc == 0 ? 0 : EOF;
+}
+
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
@@ -118,17 +147,67 @@ struct pcap_files::impl {
   void fail(open_file& f, const char* pcap_message);
 };
 
+// A stream over a pipe or stdin with its first bytes kept for libpcap (pipe_cookie), or null
+// with `r` saying why.
+std::FILE* open_pipe(int fd, file_report& r) {
+  auto* c = new pipe_cookie;
+  c->fd = fd;
+  while (c->n < sizeof c->head) {
+    const ssize_t got = ::read(fd, c->head + c->n, sizeof c->head - c->n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    c->n += static_cast<std::size_t>(got);
+  }
+  const std::string_view head(c->head, c->n);
+  if (starts_with(head, "\x1f\x8b")) {
+    r.compressed = true;
+    r.error = capture_errc::gzip_failed;
+    r.detail = "gzip-compressed data from a pipe: decompress it first (zcat FILE | ntpclients "
+               "pcap -)";
+    pipe_close(c);
+    return nullptr;
+  }
+  r.pcapng = head == pcapng_magic;
+  std::FILE* stream = fopencookie(c, "rb", {pipe_read, nullptr, nullptr, pipe_close});
+  if (!stream) {
+    r.error = std::error_code(errno, std::generic_category());
+    pipe_close(c);
+  }
+  return stream;
+}
+
 void pcap_files::impl::open_one(std::size_t index) {
   file_report& r = files[index];
-  std::FILE* raw = std::fopen(r.path.c_str(), "rb");
-  if (!raw) {
+  open_file f;
+  f.report = index;
+  // "-" is standard input; a pipe (process substitution, a FIFO) cannot be rewound.
+  const int fd = r.path == "-" ? ::dup(STDIN_FILENO) : ::open(r.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     r.error = std::error_code(errno, std::generic_category());
     return;
   }
-  open_file f;
-  f.report = index;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    r.error = std::make_error_code(std::errc::is_a_directory);
+    return;
+  }
+  std::FILE* raw = nullptr;
+  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+    raw = open_pipe(fd, r);
+    if (!raw) return;
+  } else {
+    raw = ::fdopen(fd, "rb");
+    if (!raw) {
+      r.error = std::error_code(errno, std::generic_category());
+      ::close(fd);
+      return;
+    }
+  }
   std::FILE* stream = raw;
-  if (starts_with(magic_of(raw), "\x1f\x8b")) {
+  if (!S_ISREG(st.st_mode)) {
+    // open_pipe has told the format.
+  } else if (starts_with(magic_of(raw), "\x1f\x8b")) {
     r.compressed = true;
     f.gzip = std::make_unique<gzip_cookie>();
     // zlib gets a descriptor of its own, from the start of the file.

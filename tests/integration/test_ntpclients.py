@@ -410,6 +410,42 @@ class BrokenInputs(unittest.TestCase):
         self.check(self.write("huge.pcap", header + record), "huge.pcap")
         self.assertLess(time.monotonic() - start, 30)
 
+    def test_standard_input_and_pipes(self):
+        with open(self.good, "rb") as f:
+            data = f.read()
+        r = subprocess.run([ntpclients(), "pcap", "-j", "-"], input=data, capture_output=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["clients"]["distinct"], 5)
+        r = subprocess.run(["bash", "-c", f"{ntpclients()} pcap -j <(cat {self.good})"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(document(self, r.stdout)["clients"]["distinct"], 5)
+        r = subprocess.run([ntpclients(), "pcap", "-"], input=gzip.compress(data),
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"decompress it first", r.stderr)
+
+    def test_sigint_while_reading_reports_what_was_read_and_exits_130(self):
+        fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(fifo)
+        with open(self.good, "rb") as f:
+            data = f.read()
+        proc = subprocess.Popen([ntpclients(), "pcap", "-j", fifo], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        with open(fifo, "wb") as writer:  # open until the end: ntpclients waits for more
+            writer.write(data)
+            writer.flush()
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(err.splitlines(), ["ntpclients: interrupted by SIGINT: the report "
+                                            "covers what was read"])
+        doc = document(self, out)
+        self.assertTrue(doc["interrupted"])
+        self.assertEqual(doc["clients"]["distinct"], 5)
+
     def test_control_bytes_in_a_name_are_not_written_raw(self):
         name = os.path.join(self.dir, "evil\x1b[2J.pcap")
         r = run("pcap", name, timeout=30)

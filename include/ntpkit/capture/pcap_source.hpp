@@ -6,7 +6,9 @@
 //
 // Files: pcap and pcapng (libpcap reads both), microsecond or nanosecond timestamps (read
 // at nanosecond precision), gzip-compressed or not (told by the magic bytes, not the name).
-// Several files are merged in capture-time order. A file cut in the middle of a frame keeps
+// "-" is standard input; standard input, FIFOs and process substitution (pipes) are read
+// forward only, plain pcap or pcapng (gzip from a pipe is refused with a message saying to
+// decompress it first). Several files are merged in capture-time order. A file cut in the middle of a frame keeps
 // the frames before the cut and reports the cut. One link type per file: libpcap's pcapng
 // reader takes the link type and snapshot length of the first interface and stops with an
 // error at an interface description block with another link type or snapshot length
