@@ -1,11 +1,161 @@
-// ntpmon-query: Read an ntpd's state over NTP mode 6 (RFC 9327): system, peer and clock variables, statistics.
-// Only --help and --version exist so far; the queries come with their own issues.
+// ntpmon-query: read an ntpd's state over NTP mode 6 (RFC 9327), as ntpq does: system, peer
+// and clock variables, the association list and the peers table, as text or JSON.
+
+#include <charconv>
+#include <cstdio>
 
 #include "../common/cli.hpp"
+#include "../common/clock_guard.hpp"
+#include "../common/option_groups.hpp"
+#include "../common/output.hpp"
+#include "ntpkit/report/control.hpp"
+#include "ntpkit/version.hpp"
+#include "query.hpp"
+
+using namespace ntpkit;
+
+namespace {
+
+constexpr const char* help_footer =
+    "Commands:\n"
+    "  sysvars (rv) [NAME...]           system variables, all or the names given\n"
+    "  peers (pe)                       the table ntpq -p shows\n"
+    "  associations (as)                the association list\n"
+    "  peervars ASSOCID|all [NAME...]   peer variables of one or every association\n"
+    "  clockvars (cv) [ASSOCID] [NAME...]  reference clock variables (every clock without\n"
+    "                                   ASSOCID)\n";
+
+bool whole_association(const std::string& s) {
+  unsigned v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc{} && end == s.data() + s.size() && v >= 1 && v <= 65535;
+}
+
+struct cli_values {
+  std::vector<std::string> words;
+  bool ipv4 = false, ipv6 = false, numeric = false, json = false;
+  int port = 123;
+  double timeout_s = 2.0;
+  int retries = 1;
+  apps::key_options keys;
+};
+
+// The host, command and arguments from the positionals; the one-line message on error.
+std::string take_words(const cli_values& v, apps::monitor_plan& p) {
+  if (v.words.empty()) return "a COMMAND is needed (see --help)";
+  std::size_t i = 0;
+  if (apps::canonical_command(v.words[0]).empty()) {
+    if (v.words.size() < 2) return "'" + v.words[0] + "' is no command (see --help)";
+    auto t = net::parse_target(v.words[0], static_cast<std::uint16_t>(v.port));
+    if (!t) return "bad host '" + v.words[0] + "': " + t.error().message();
+    p.host = t->host;
+    p.port = t->port;
+    i = 1;
+  } else {
+    p.port = static_cast<std::uint16_t>(v.port);
+  }
+  p.command = apps::canonical_command(v.words[i]);
+  if (p.command.empty()) return "'" + v.words[i] + "' is no command (see --help)";
+  p.args.assign(v.words.begin() + static_cast<std::ptrdiff_t>(i + 1), v.words.end());
+  if (p.command == "peervars") {
+    if (p.args.empty()) return "peervars needs ASSOCID or 'all'";
+    if (p.args[0] != "all" && !whole_association(p.args[0])) {
+      return "'" + p.args[0] + "' is no association id (1 to 65535) nor 'all'";
+    }
+  } else if (p.command == "clockvars") {
+    if (!p.args.empty() && !whole_association(p.args[0])) p.args.insert(p.args.begin(), "all");
+  } else if ((p.command == "peers" || p.command == "associations") && !p.args.empty()) {
+    return p.command + " takes no arguments";
+  }
+  return {};
+}
+
+void write_text(const model::control_run& run) {
+  if (!run.resolve_error.empty()) {
+    apps::out().write(run.host + ": " + run.resolve_error + "\n");
+    return;
+  }
+  bool first = true;
+  for (const auto& r : run.reads) {
+    if (!r.ok()) {
+      apps::out().write(report::read_error_text(run, r) + "\n");
+      continue;
+    }
+    if (run.command == "peers") continue;
+    if (r.opcode == proto::control_opcode::read_status) {
+      if (run.command == "associations") apps::out().write(report::associations_text(r));
+      continue;
+    }
+    if (!first) apps::out().write("\n");
+    first = false;
+    apps::out().write(report::variables_text(r));
+  }
+  if (run.command == "peers" && !run.reads.empty() && run.reads.front().ok()) {
+    apps::out().write(report::peers_text(run.peers));
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Read an ntpd's state over NTP mode 6 (RFC 9327): system, peer and clock variables, statistics.", "ntpmon-query"};
-  ntpkit::apps::configure(app);
-  if (auto rc = ntpkit::apps::parse(app, argc, argv)) return *rc;
-  return ntpkit::apps::usage_error(app, "not implemented yet: only --help and --version work");
+  apps::guard_standard_descriptors();
+  CLI::App app{"Read an ntpd's state over NTP mode 6 (RFC 9327), as ntpq does: system, peer and "
+               "clock variables, associations and the peers table, as text or JSON.",
+               "ntpmon-query"};
+  apps::configure(app);
+  app.footer(help_footer);
+  cli_values v;
+  app.add_option("words", v.words, "[HOST[:PORT]] COMMAND [ARGS]; HOST defaults to localhost")
+      ->type_name("[HOST] COMMAND [ARGS]");
+  auto* v4 = app.add_flag("-4,--ipv4", v.ipv4, "use an IPv4 address of HOST");
+  app.add_flag("-6,--ipv6", v.ipv6, "use an IPv6 address of HOST")->excludes(v4);
+  app.add_option("-p,--port", v.port, "port when HOST has none")
+      ->check(apps::whole_number(1, 65535))
+      ->type_name("PORT")
+      ->capture_default_str();
+  app.add_option("-t,--timeout", v.timeout_s,
+                 "seconds to wait for the first fragment of an answer, and after each later one")
+      ->check(apps::seconds_value())
+      ->type_name("SECONDS")
+      ->capture_default_str();
+  app.add_option("-r,--retries", v.retries,
+                 "requests to repeat after a timeout or an incomplete answer (ntpq: 1)")
+      ->check(apps::whole_number(0, 10))
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_flag("-n,--numeric", v.numeric, "peers: show addresses, no reverse lookups");
+  app.add_flag("-j,--json", v.json, "one JSON document on stdout (docs/json.md)");
+  auto& keys = apps::option_group(app, "Keys");
+  apps::add_key_options(keys, v.keys);
+  if (auto rc = apps::parse(app, argc, argv)) return *rc;
+
+  apps::monitor_plan p;
+  if (auto e = take_words(v, p); !e.empty()) return apps::usage_error(app, e);
+  if (!(v.timeout_s > 0 && v.timeout_s <= 3600)) {
+    return apps::usage_error(app, "--timeout must be above 0 and at most 3600 seconds");
+  }
+  p.address_family = v.ipv4 ? net::family::ipv4 : v.ipv6 ? net::family::ipv6 : net::family::any;
+  p.numeric = v.numeric;
+  p.json = v.json;
+  p.client.timeout = apps::to_ms(v.timeout_s);
+  p.client.fragment_timeout = apps::to_ms(v.timeout_s);
+  p.client.retries = static_cast<unsigned>(v.retries);
+  auto key = apps::load_key_options("ntpmon-query", v.keys);
+  if (auto* e = std::get_if<std::string>(&key)) return apps::usage_error(app, *e);
+  if (auto& k = std::get<std::optional<apps::chosen_key>>(key)) {
+    p.client.key = k->key;
+    p.client.digest = v.keys.mac_length == "full" ? proto::digest_length::full
+                                                  : proto::digest_length::truncate_20;
+  }
+  if (auto ec = apps::forbid_clock_changes()) {
+    std::fprintf(stderr, "ntpmon-query: warning: cannot forbid clock changes: %s\n",
+                 ec.message().c_str());
+  }
+  const auto run = apps::run_monitor(p);
+  if (p.json) {
+    apps::out().write(report::control_json(run, version_string));
+  } else {
+    write_text(run);
+  }
+  return apps::finish_output("ntpmon-query", apps::exit_code::of_run(run.ok()), false);
 }

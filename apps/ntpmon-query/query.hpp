@@ -1,0 +1,42 @@
+#pragma once
+
+// ntpmon-query's command line as parsed, and the run: the mode 6 reads a command makes.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../common/keyfile.hpp"
+#include "../common/options.hpp"
+#include "ntpkit/model/control.hpp"
+#include "ntpkit/net/control_client.hpp"
+
+namespace ntpkit::apps {
+
+/// The commands and their aliases.
+inline constexpr const char* monitor_commands[] = {
+    "sysvars", "rv", "peers", "pe", "associations", "as", "peervars", "clockvars", "cv"};
+
+/// One command to run against one server.
+struct monitor_plan {
+  std::string host = "localhost";
+  std::uint16_t port = 123;
+  net::family address_family = net::family::any;
+  std::string command;             ///< canonical: sysvars, peers, associations, peervars, clockvars
+  std::vector<std::string> args;   ///< what follows the command
+  bool numeric = false;            ///< -n: no reverse lookups in the peers table
+  bool json = false;
+  net::control_client_options client;
+};
+
+/// The canonical name of `word` ("rv" -> "sysvars"), or empty when it is no command.
+std::string canonical_command(const std::string& word);
+
+/// Runs the plan; the report, every read in it (a resolve failure in resolve_error).
+model::control_run run_monitor(const monitor_plan& plan);
+
+/// `address` as ntpq -p names it without -n: the host name its reverse lookup gives
+/// (lowercase), else the address itself.
+std::string reverse_name(const std::string& address);
+
+}  // namespace ntpkit::apps
