@@ -14,9 +14,14 @@ import subprocess
 import time
 import unittest
 
+import jsonschema
+
 from mode6_responder import Mode6Responder
 
 BUILD = os.environ.get("NTPKIT_BUILD_DIR", "../../build")
+SOURCE = os.environ.get("NTPKIT_SOURCE_DIR", "../..")
+with open(os.path.join(SOURCE, "docs", "ntpmon-query.schema.json")) as f:
+    SCHEMA = jsonschema.Draft202012Validator(json.load(f))
 NTPMON = os.path.join(BUILD, "apps", "ntpmon-query")
 TIMEOUT = 0.3
 # Two requests (-r 1), each at most one timeout for the first fragment plus one per fragment
@@ -40,7 +45,9 @@ class HostileMode6Test(unittest.TestCase):
             rc, out, err, seconds = query(r.port, "-j", *args)
             requests = r.requests
         self.assertLess(seconds, BOUND_S, scenario)
-        return rc, json.loads(out), requests
+        doc = json.loads(out)
+        SCHEMA.validate(doc)
+        return rc, doc, requests
 
     def variables(self, doc):
         return {v["name"]: v for v in doc["reads"][0]["variables"]}
