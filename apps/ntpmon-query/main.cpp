@@ -10,6 +10,7 @@
 #include "../common/output.hpp"
 #include "ntpkit/report/control.hpp"
 #include "ntpkit/version.hpp"
+#include "peer_health.hpp"
 #include "query.hpp"
 
 using namespace ntpkit;
@@ -38,6 +39,8 @@ struct cli_values {
   double timeout_s = 2.0;
   int retries = 1;
   apps::key_options keys;
+  bool nagios = false;
+  apps::peer_thresholds thresholds;
 };
 
 // The host, command and arguments from the positionals; the one-line message on error.
@@ -97,8 +100,36 @@ void write_text(const model::control_run& run) {
 
 }  // namespace
 
+// --nagios: the server's health as check_ntp_peer judges it (peer_health.hpp).
+int run_nagios(const cli_values& v, const apps::monitor_plan& p) {
+  auto fail = [](const std::string& line) {
+    apps::out().write("NTP UNKNOWN: " + report::terminal_safe(line) + "\n");
+    return apps::finish_output("ntpmon-query", apps::exit_code::plugin_unknown, true);
+  };
+  net::target t;
+  t.spec = t.host = p.host;
+  t.port = p.port;
+  const auto server = apps::resolve_first(t, p.address_family);
+  if (!server) return fail(p.host + " does not resolve");
+  const auto h = apps::read_peer_health(*server, p.client.timeout, p.client.key);
+  if (h.unreachable || h.timed_out) {
+    apps::out().write(std::string("NTP CRITICAL: ") +
+                      (h.unreachable ? "No response from NTP server (unreachable)"
+                                     : "No response from NTP server (timeout)") +
+                      "\n");
+    return apps::finish_output("ntpmon-query", apps::exit_code::plugin_critical, true);
+  }
+  auto verdict = apps::judge_peer_health(h, v.thresholds);
+  if (!verdict) return fail("a threshold is no Nagios range");
+  apps::out().write(verdict->line + "\n");
+  return apps::finish_output("ntpmon-query", apps::exit_code::of_plugin(verdict->state), true);
+}
+
 int main(int argc, char** argv) {
   apps::guard_standard_descriptors();
+  if (apps::invoked_as(argv[0], "check_ntp_peer")) {
+    return apps::finish_output("check_ntp_peer", apps::check_ntp_peer_main(argc, argv), true);
+  }
   CLI::App app{"Read an ntpd's state over NTP mode 6 (RFC 9327), as ntpq does: system, peer and "
                "clock variables, associations and the peers table, as text or JSON.",
                "ntpmon-query"};
@@ -127,10 +158,44 @@ int main(int argc, char** argv) {
   app.add_flag("-j,--json", v.json, "one JSON document on stdout (docs/json.md)");
   auto& keys = apps::option_group(app, "Keys");
   apps::add_key_options(keys, v.keys);
+  auto& plugin = apps::option_group(app, "Plugin mode");
+  plugin.add_flag("--nagios", v.nagios,
+                  "check the server's health as check_ntp_peer does: status line, perfdata, "
+                  "exit 0-3 (HOST only, no COMMAND)");
+  auto range = [&](const char* name, std::string& to, bool* enable, const char* help) {
+    auto* opt = plugin.add_option(name, to, help)->type_name("RANGE");
+    if (enable) opt->each([enable](const std::string&) { *enable = true; });
+  };
+  auto& t = v.thresholds;
+  range("--warning", t.offset_warn, nullptr, "|offset| of the sys.peer in seconds (default 60)");
+  range("--critical", t.offset_crit, nullptr, "|offset| of the sys.peer in seconds (default 120)");
+  range("--stratum-warning", t.stratum_warn, &t.do_stratum, "stratum of the sys.peer");
+  range("--stratum-critical", t.stratum_crit, &t.do_stratum, "stratum of the sys.peer");
+  range("--jitter-warning", t.jitter_warn, &t.do_jitter, "jitter of the sys.peer in ms");
+  range("--jitter-critical", t.jitter_crit, &t.do_jitter, "jitter of the sys.peer in ms");
+  range("--truechimers-warning", t.truechimers_warn, &t.do_truechimers,
+        "number of usable sources (selection excess or better)");
+  range("--truechimers-critical", t.truechimers_crit, &t.do_truechimers,
+        "number of usable sources (selection excess or better)");
+  plugin.add_flag("--quiet", t.quiet, "UNKNOWN instead of CRITICAL or WARNING when the server is "
+                                      "not synchronised");
   if (auto rc = apps::parse(app, argc, argv)) return *rc;
 
   apps::monitor_plan p;
-  if (auto e = take_words(v, p); !e.empty()) return apps::usage_error(app, e);
+  if (v.nagios && v.words.size() <= 1) {
+    if (!v.words.empty()) {
+      auto t = net::parse_target(v.words[0], static_cast<std::uint16_t>(v.port));
+      if (!t) return apps::usage_error(app, "bad host '" + v.words[0] + "'");
+      p.host = t->host;
+      p.port = t->port;
+    } else {
+      p.port = static_cast<std::uint16_t>(v.port);
+    }
+  } else if (v.nagios) {
+    return apps::usage_error(app, "--nagios takes HOST only, no COMMAND");
+  } else if (auto e = take_words(v, p); !e.empty()) {
+    return apps::usage_error(app, e);
+  }
   if (!(v.timeout_s > 0 && v.timeout_s <= 3600)) {
     return apps::usage_error(app, "--timeout must be above 0 and at most 3600 seconds");
   }
@@ -151,6 +216,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ntpmon-query: warning: cannot forbid clock changes: %s\n",
                  ec.message().c_str());
   }
+  if (v.nagios) return run_nagios(v, p);
   const auto run = apps::run_monitor(p);
   if (p.json) {
     apps::out().write(report::control_json(run, version_string));

@@ -174,6 +174,21 @@ std::string reverse_name(const std::string& address) {
   return name;
 }
 
+std::optional<net::udp::endpoint> resolve_first(const net::target& t, net::family f) {
+  asio::io_context io;
+  std::optional<net::udp::endpoint> out;
+  auto task = [](net::target t, net::family f) -> asio::awaitable<std::optional<net::udp::endpoint>> {
+    auto eps = co_await net::resolve(t, f);
+    if (!eps || eps->empty()) co_return std::nullopt;
+    co_return eps->front();
+  };
+  asio::co_spawn(io, task(t, f), [&](std::exception_ptr, std::optional<net::udp::endpoint> e) {
+    out = e;
+  });
+  io.run();
+  return out;
+}
+
 model::control_run run_monitor(const monitor_plan& plan) {
   asio::io_context io;
   model::control_run out;

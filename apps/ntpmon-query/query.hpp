@@ -35,6 +35,9 @@ std::string canonical_command(const std::string& word);
 /// Runs the plan; the report, every read in it (a resolve failure in resolve_error).
 model::control_run run_monitor(const monitor_plan& plan);
 
+/// The first address of `t` in family `f`, or nullopt.
+std::optional<net::udp::endpoint> resolve_first(const net::target& t, net::family f);
+
 /// `address` as ntpq -p names it without -n: the host name its reverse lookup gives
 /// (lowercase), else the address itself.
 std::string reverse_name(const std::string& address);
