@@ -17,7 +17,7 @@ Scenarios (the data of a good answer is SYSVARS, 3 fragments of FRAGMENT bytes o
   wrong_sequence  the answer with the request's sequence number + 1000
   other_opcode    the answer with opcode READCLOCK whatever was asked
   endless_more    fragments with the more bit at rising offsets, up to MAX_TRAIN per request
-  past_limit      one fragment at offset 65000 with 468 bytes (past the 65535-byte limit)
+  past_limit      one fragment at offset 65400 with 468 bytes (past the 65535-byte limit)
   unknown_var     UNKNOWNVAR for a request naming `nosuchvar`, else the asked names answered
   silent          no answer at all
 """
@@ -118,10 +118,10 @@ class Mode6Responder:
         if s == "other_opcode":
             return [fragment(h, 0, SYSVARS, False, opcode=4)]
         if s == "endless_more":
-            chunk = b"x=1, " * 40
+            chunk = b"x=1, " * 20  # 100 bytes: 400 of them stay below offset 65535
             return [fragment(h, i * len(chunk), chunk, True) for i in range(MAX_TRAIN)]
         if s == "past_limit":
-            return [fragment(h, 65000, b"y" * 468, True)]
+            return [fragment(h, 65400, b"y" * 468, True)]
         if s == "unknown_var":
             if b"nosuchvar" in body:
                 return [fragment(h, 0, b"", False, error=5)]
