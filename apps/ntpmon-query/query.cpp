@@ -42,13 +42,16 @@ asio::awaitable<model::control_read> read_variables(net::control_client& c, cont
   const auto policy = names.size() > 1 ? proto::unknown_variable_policy::ask_each
                                        : proto::unknown_variable_policy::fail;
   auto q = co_await c.request(op, assoc, bytes_of(*data), policy);
-  co_return model::take_read(op, assoc, q);
+  co_return model::take_read(op, assoc, q, c.signs());
 }
 
 asio::awaitable<model::control_read> read_associations(net::control_client& c) {
   auto q = co_await c.request(control_opcode::read_status, 0);
-  auto r = model::take_read(control_opcode::read_status, 0, q);
+  auto r = model::take_read(control_opcode::read_status, 0, q, c.signs());
   model::take_association_list(r, q.response);
+  // In ascending association id, as ntpq lists them (NTPsec sends the newest first).
+  std::sort(r.associations.begin(), r.associations.end(),
+            [](const auto& a, const auto& b) { return a.association_id < b.association_id; });
   co_return r;
 }
 

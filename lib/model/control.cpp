@@ -120,7 +120,7 @@ typed_value read_value(std::string_view name, const proto::variable_value& value
 }
 
 control_read take_read(proto::control_opcode opcode, std::uint16_t association_id,
-                       const proto::control_query_result& r) {
+                       const proto::control_query_result& r, bool key_used) {
   control_read out;
   out.opcode = opcode;
   out.association_id = association_id;
@@ -132,6 +132,8 @@ control_read take_read(proto::control_opcode opcode, std::uint16_t association_i
   out.requests_sent = r.requests_sent;
   out.ignored = r.ignored;
   out.mac = r.mac;
+  out.auth_failed = key_used && r.outcome == proto::control_outcome::response &&
+                    r.mac != proto::control_mac_status::verified;
   if (r.outcome == proto::control_outcome::response && opcode != proto::control_opcode::read_status) {
     out.variables = proto::parse_variables(std::span<const std::uint8_t>(r.response.data));
   }
@@ -150,6 +152,7 @@ void take_association_list(control_read& read, const proto::control_response& r)
 }
 
 std::string_view failure_kind(const control_read& r) noexcept {
+  if (r.auth_failed) return "auth";
   switch (r.outcome) {
     case proto::control_outcome::response: return {};
     case proto::control_outcome::server_error:

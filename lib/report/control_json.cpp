@@ -85,7 +85,9 @@ ordered_json clock_status_json(std::uint16_t word) {
 ordered_json error_json(const model::control_read& r) {
   if (r.ok()) return nullptr;
   ordered_json j{{"kind", model::failure_kind(r)}, {"outcome", proto::to_string(r.outcome)}};
-  if (r.server_error) {
+  if (r.auth_failed) {
+    j["message"] = "the answer is not signed with our key: the server does not know it";
+  } else if (r.server_error) {
     j["server_error"] = proto::ntpq_name(*r.server_error);
     j["message"] = proto::to_string(*r.server_error);
   } else {
@@ -98,7 +100,8 @@ ordered_json read_json(const model::control_read& r) {
   ordered_json j{{"opcode", proto::to_string(r.opcode)},
                  {"association_id", r.association_id},
                  {"ok", r.ok()}};
-  if (r.ok() || r.outcome == proto::control_outcome::server_error) {
+  if (r.outcome == proto::control_outcome::response ||
+      r.outcome == proto::control_outcome::server_error) {
     if (r.opcode == proto::control_opcode::read_clock) {
       j["status"] = clock_status_json(r.status);
     } else if (r.association_id == 0) {

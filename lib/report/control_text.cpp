@@ -204,7 +204,11 @@ std::string read_error_text(const model::control_run& run, const model::control_
                           : run.address + ":" + std::to_string(run.port);
   std::string what;
   switch (r.outcome) {
-    case proto::control_outcome::response: return {};
+    case proto::control_outcome::response:
+      if (!r.auth_failed) return {};
+      what = "authentication failed: the answer is not signed with our key (the server does not "
+             "know key or secret)";
+      break;
     case proto::control_outcome::server_error:
       what = "server error: " +
              std::string(proto::to_string(r.server_error.value_or(proto::control_error::unspecified))) +

@@ -27,16 +27,20 @@ NTS_SYNC_TIMEOUT = 40.0
 ATTEMPTS = 4
 KEY_HEX = "000102030405060708090a0b0c0d0e0f10111213"
 KEYS = f"1 sha1 {KEY_HEX}\n2 sha1 {KEY_HEX[::-1]}\n"
+# Key 1 with another secret, and key 3, which the server does not have.
+WRONG_KEYS = f"1 sha1 {KEY_HEX[:-1]}4\n3 sha1 {KEY_HEX}\n"
 # Bytes NTPsec 1.2.2 garbles in these (PEERS.md); both sides decode them their own way.
 GARBLED = {"filtdelay", "filtoffset", "filtdisp"}
 
 
 def ntpq_raw(text):
     """`ntpq -c raw -c rv/cv ...` output: (status word, [(name, raw value)...]) in order."""
-    lines = text.splitlines()
-    head = next(line for line in lines if line.startswith("associd="))
-    status = int(re.search(r"status=(0x[0-9a-f]+)", head).group(1), 16)
-    body = " ".join(line for line in lines[lines.index(head) + 1:])
+    lines = [line for line in text.splitlines()
+             if not line.startswith(("Output set to", "server="))]
+    head = next((line for line in lines if line.startswith("associd=")), None)
+    # ntpq prints no status line for variables asked by name.
+    status = int(re.search(r"status=(0x[0-9a-f]+)", head).group(1), 16) if head else None
+    body = " ".join(lines[lines.index(head) + 1:] if head else lines)
     items = re.findall(r'\s*([\w.]+)=("[^"]*"|[^,]*)(?:,|$)', body)
     return status, [(name, value.strip()) for name, value in items]
 
@@ -213,15 +217,25 @@ class NtpmonQueryTest(unittest.TestCase):
     def test_unknown_association_is_a_server_error(self):
         doc = self.mon_json("127.0.0.1", "peervars", "999", rc=1)
         self.assertEqual(doc["error"]["server_error"], "BADASSOC")
-        self.assertIn("Unknown associd", self.ntpq("rv 999"))
+        p = self.ns.run(["ntpq", "-c", "rv 999", "127.0.0.1"])
+        self.assertIn("Unknown associd", p.stdout + p.stderr)
 
     def test_authenticated_requests(self):
+        """ntpd signs its answer with the key of a request it verified (the controlkey or any
+        trusted key, for reads); a request it cannot verify gets an unsigned answer."""
         keyfile = self.ntpd.keyfile
-        doc = self.mon_json("-a", "1", "-k", keyfile, "127.0.0.1", "sysvars")
-        self.assertTrue(doc["ok"])
-        self.assertEqual(doc["reads"][0]["mac"], "verified")
-        doc = self.mon_json("-a", "2", "-k", keyfile, "127.0.0.1", "sysvars", rc=1)
-        self.assertEqual(doc["error"]["kind"], "auth")
+        for key in ("1", "2"):
+            doc = self.mon_json("-a", key, "-k", keyfile, "127.0.0.1", "sysvars")
+            self.assertTrue(doc["ok"])
+            self.assertEqual(doc["reads"][0]["mac"], "verified")
+        wrong = self.ntpd.write("wrong.keys", WRONG_KEYS)
+        os.chmod(wrong, 0o600)
+        for key in ("1", "3"):
+            doc = self.mon_json("-a", key, "-k", wrong, "127.0.0.1", "sysvars", rc=1)
+            self.assertEqual(doc["error"]["kind"], "auth")
+            self.assertEqual(doc["reads"][0]["mac"], "missing")
+        text = self.mon("-a", "3", "-k", wrong, "127.0.0.1", "sysvars", rc=1)
+        self.assertIn("authentication failed", text)
 
 
 class RefusingNtpdTest(unittest.TestCase):

@@ -71,21 +71,25 @@ struct control_read {
   unsigned requests_sent = 0;
   proto::ignore_counts ignored;
   proto::control_mac_status mac = proto::control_mac_status::missing;
-  bool ok() const noexcept { return outcome == proto::control_outcome::response; }
+  /// A key was used and the answer was not signed with it: ntpd answers a request whose MAC
+  /// it cannot verify (unknown key id, other secret) unsigned, so this is how a wrong key shows.
+  bool auth_failed = false;
+  bool ok() const noexcept { return outcome == proto::control_outcome::response && !auth_failed; }
 };
 
 /// `r` in the words of control_read (associations are not parsed here: see
-/// take_association_list).
+/// take_association_list). With `key_used`, an answer whose MAC did not verify with the key
+/// sets auth_failed.
 NTPKIT_API control_read take_read(proto::control_opcode opcode, std::uint16_t association_id,
-                                  const proto::control_query_result& r);
+                                  const proto::control_query_result& r, bool key_used = false);
 
 /// Parses the association list of a READSTAT answer into `read.associations`; a malformed
 /// list turns the read into outcome bad_response (errc::bad_association_list).
 NTPKIT_API void take_association_list(control_read& read, const proto::control_response& r);
 
 /// The machine name of how a read failed, JSON's error.kind: "timeout", "incomplete",
-/// "bad_response", "network", "bad_request", "auth" (server error PERMISSION, or a key
-/// was used and no reply verified), "server_error"; empty for a good read.
+/// "bad_response", "network", "bad_request", "auth" (server error PERMISSION, auth_failed, or
+/// a timeout after answers whose MAC failed), "server_error"; empty for a good read.
 NTPKIT_API std::string_view failure_kind(const control_read& r) noexcept;
 
 /// One line of `ntpq -p`, derived from an association's status word and its peer variables.

@@ -50,6 +50,8 @@ class NTPKIT_API control_client {
 
   /// The server asked.
   const udp::endpoint& server() const noexcept { return server_; }
+  /// True when requests are signed (a key was given).
+  bool signs() const noexcept { return options_.key.has_value(); }
   /// Requests sent so far (re-asks included).
   unsigned requests_sent() const noexcept { return sent_; }
 
