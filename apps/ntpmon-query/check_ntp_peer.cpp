@@ -141,6 +141,7 @@ std::optional<net::udp::endpoint> first_address(const compat_options& o) {
 
 int check_ntp_peer_main(int argc, char** argv) {
   compat_options o;
+  o.t.lenient_ranges = true;
   if (const int rc = parse(argc, argv, o); rc >= 0) return rc;
   const auto server = first_address(o);
   if (!server) return unknown("Invalid hostname/address - " + o.host, true);

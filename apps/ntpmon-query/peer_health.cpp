@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "ntpkit/proto/control_vars.hpp"
 
@@ -94,6 +96,34 @@ plugin_state status_of(double value, const report::nagios_range& warn,
   return plugin_state::ok;
 }
 
+// A range read as the monitoring-plugins read one (parse_range_string): numbers by strtod,
+// so text that is no number reads as 0 ("-w bad" is the range 0:0, as the plugin takes it);
+// only a start above the end is refused.
+std::optional<report::nagios_range> plugin_range(const std::string& text) {
+  report::nagios_range r;
+  r.text = text;
+  const char* p = text.c_str();
+  if (*p == '@') {
+    r.inside = true;
+    ++p;
+  }
+  if (*p == '~') {
+    r.start_infinite = true;
+    ++p;
+  }
+  const char* end_text = std::strchr(p, ':');
+  if (end_text) {
+    if (*p != ':' && !r.start_infinite) r.start = std::strtod(p, nullptr);
+    ++end_text;
+  } else {
+    end_text = p;
+  }
+  r.end_infinite = *end_text == '\0';
+  if (!r.end_infinite) r.end = std::strtod(end_text, nullptr);
+  if (!r.start_infinite && !r.end_infinite && r.start > r.end) return std::nullopt;
+  return r;
+}
+
 double end_of(const report::nagios_range& r) { return r.end_infinite ? 0.0 : r.end; }
 
 std::string annotate(plugin_state s) {
@@ -130,7 +160,11 @@ peer_health read_peer_health(const net::udp::endpoint& server, std::chrono::mill
 
 std::optional<report::plugin_output> judge_peer_health(const peer_health& h,
                                                        const peer_thresholds& t) {
-  auto range = [](const std::string& s) { return report::parse_nagios_range(s); };
+  auto range = [&t](const std::string& s) -> std::optional<report::nagios_range> {
+    if (t.lenient_ranges) return plugin_range(s);
+    auto r = report::parse_nagios_range(s);
+    return r ? std::optional<report::nagios_range>(*r) : std::nullopt;
+  };
   auto ow = range(t.offset_warn), oc = range(t.offset_crit);
   auto sw = range(t.stratum_warn), sc = range(t.stratum_crit);
   auto jw = range(t.jitter_warn), jc = range(t.jitter_crit);

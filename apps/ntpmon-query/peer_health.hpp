@@ -40,6 +40,9 @@ struct peer_thresholds {
   std::string truechimers_warn = "0:", truechimers_crit = "0:";
   bool do_stratum = false, do_jitter = false, do_truechimers = false;
   bool quiet = false;
+  /// Ranges read as the monitoring-plugins read them (text that is no number is 0); else
+  /// report::parse_nagios_range's strict syntax.
+  bool lenient_ranges = false;
 };
 
 /// check_ntp_peer's status line with perfdata and its state, or nullopt when a range does
