@@ -40,6 +40,7 @@ struct cli_values {
   int retries = 1;
   apps::key_options keys;
   bool nagios = false;
+  bool prometheus = false;
   apps::peer_thresholds thresholds;
 };
 
@@ -155,7 +156,9 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->capture_default_str();
   app.add_flag("-n,--numeric", v.numeric, "peers: show addresses, no reverse lookups");
-  app.add_flag("-j,--json", v.json, "one JSON document on stdout (docs/json.md)");
+  auto* json = app.add_flag("-j,--json", v.json, "one JSON document on stdout (docs/json.md)");
+  app.add_flag("--prometheus", v.prometheus, "Prometheus text (node_exporter textfile format)")
+      ->excludes(json);
   auto& keys = apps::option_group(app, "Keys");
   apps::add_key_options(keys, v.keys);
   auto& plugin = apps::option_group(app, "Plugin mode");
@@ -182,6 +185,9 @@ int main(int argc, char** argv) {
   if (auto rc = apps::parse(app, argc, argv)) return *rc;
 
   apps::monitor_plan p;
+  if (v.nagios && (v.json || v.prometheus)) {
+    return apps::usage_error(app, "--nagios excludes --json and --prometheus");
+  }
   if (v.nagios && v.words.size() <= 1) {
     if (!v.words.empty()) {
       auto t = net::parse_target(v.words[0], static_cast<std::uint16_t>(v.port));
@@ -193,6 +199,7 @@ int main(int argc, char** argv) {
     }
   } else if (v.nagios) {
     return apps::usage_error(app, "--nagios takes HOST only, no COMMAND");
+
   } else if (auto e = take_words(v, p); !e.empty()) {
     return apps::usage_error(app, e);
   }
@@ -218,7 +225,9 @@ int main(int argc, char** argv) {
   }
   if (v.nagios) return run_nagios(v, p);
   const auto run = apps::run_monitor(p);
-  if (p.json) {
+  if (v.prometheus) {
+    apps::out().write(report::control_prometheus(run, version_string));
+  } else if (p.json) {
     apps::out().write(report::control_json(run, version_string));
   } else {
     write_text(run);

@@ -238,6 +238,36 @@ class NtpmonQueryTest(unittest.TestCase):
         self.assertIn("authentication failed", text)
 
 
+    def prometheus(self, *args):
+        text = self.mon("--prometheus", "127.0.0.1", *args)
+        check = peers.run(["promtool", "check", "metrics"], input=text)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        samples = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                series, value = line.rsplit(" ", 1)
+                samples[series] = float(value)
+        return samples
+
+    def test_prometheus_passes_promtool_and_agrees_with_ntpq(self):
+        rv = dict(ntpq_raw(self.ntpq("raw", "rv"))[1])
+        m = self.prometheus("sysvars")
+        self.assertEqual(m['ntpkit_mode6_up{server="127.0.0.1"}'], 1)
+        self.assertEqual(m['ntpkit_ntpd_stratum{server="127.0.0.1"}'], int(rv["stratum"]))
+        self.assertEqual(m['ntpkit_ntpd_precision_log2{server="127.0.0.1"}'],
+                         int(rv["precision"]))
+        m = self.prometheus("-n", "peers")
+        reach = {}
+        for line in self.ntpd.ntpq("-n", "-p").splitlines()[2:]:
+            reach[line[1:17].strip()] = int(line[48:53], 8)
+        got = {re.search(r'remote="([^"]*)"', k).group(1): v for k, v in m.items()
+               if k.startswith("ntpkit_peer_reach{")}
+        self.assertEqual(got, reach)
+        for command in (["peervars", "all"], ["clockvars"]):
+            m = self.prometheus(*command)
+            self.assertTrue(any(k.startswith("ntpkit_mode6_variable{") for k in m), command)
+
+
 class RefusingNtpdTest(unittest.TestCase):
     """An ntpd whose restrict lines allow no mode 6 (noquery for everyone): a timeout."""
 

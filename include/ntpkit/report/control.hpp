@@ -42,4 +42,15 @@ NTPKIT_API std::string read_error_text(const model::control_run& run, const mode
 /// program's.
 NTPKIT_API std::string control_json(const model::control_run& run, const std::string& version);
 
+/// The run as Prometheus text (exposition 0.0.4, prometheus.hpp's engine). Every series has
+/// the label `server` (as given). ntpkit_mode6_up is 1 when every read succeeded. sysvars:
+/// ntpkit_ntpd_* gauges of the system variables ntpd fixes the meaning of (stratum, leap,
+/// precision, offset, sys_jitter, clk_jitter, root delay and dispersion in seconds,
+/// frequency and clk_wander in ppm). peers: ntpkit_peer_* gauges per association (labels
+/// `association`, `remote`, `refid`, `tally`): offset, delay, jitter in seconds, reach (the
+/// register), reach_ratio (bits set / 8), stratum, poll, when. peervars/clockvars: every
+/// variable that reads as a number as ntpkit_mode6_variable{association, name}.
+NTPKIT_API std::string control_prometheus(const model::control_run& run,
+                                          const std::string& version);
+
 }  // namespace ntpkit::report
