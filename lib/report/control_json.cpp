@@ -78,7 +78,7 @@ ordered_json clock_status_json(std::uint16_t word) {
   const auto s = proto::decode_clock_status(word);
   return {{"word", word},
           {"state", proto::to_string(s.state)},
-          {"last_event", proto::to_string(s.last_event)},
+          {"event_count", (word >> 4) & 0xf},
           {"text", clock_status_text(word)}};
 }
 

@@ -124,8 +124,12 @@ std::string peer_status_text(std::uint16_t word) {
 }
 
 std::string clock_status_text(std::uint16_t word) {
-  const auto s = proto::decode_clock_status(word);
-  return "state " + proto::to_string(s.state) + ", last event " + proto::to_string(s.last_event);
+  // The high nibble counts the clock's non-nominal reports, saturating at 15 (NTPsec 1.2.2:
+  // an unfed SHM clock shows 5 at noreply=5, 11 at noreply=11, 15 from noreply=15 on); it
+  // is not an event code, whatever proto::clock_status calls it.
+  const unsigned count = (word >> 4) & 0xf;
+  return proto::to_string(proto::decode_clock_status(word).state) + ", " + events(count) +
+         (count == 15 ? " or more" : "");
 }
 
 std::string variables_text(const model::control_read& r) {

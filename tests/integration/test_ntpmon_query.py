@@ -210,6 +210,14 @@ class NtpmonQueryTest(unittest.TestCase):
                  "clk_bad_signal", "clk_bad_date", "clk_bad_time"]
         self.assertEqual(read["status"]["state"], names[word & 0xf] if word & 0xf < 7 else
                          f"clk_{word & 0xf}")
+        # The next nibble counts the clock's non-nominal reports up to 15: for an unfed SHM
+        # clock every poll is a no-reply report, so it is min(noreply, 15) of the same answer,
+        # and ntpq's cooked status line says "N events".
+        noreply = int(next(v["raw"] for v in read["variables"] if v["name"] == "noreply"))
+        self.assertEqual(read["status"]["event_count"], min(noreply, 15))
+        if stable:
+            cooked = self.ntpq(f"cv {assoc}").splitlines()[0]
+            self.assertIn(f"{(word >> 4) & 0xf} event", cooked)
         # Without an association: every clock, and only clocks.
         doc = self.mon_json("127.0.0.1", "clockvars")
         self.assertEqual([r["association_id"] for r in doc["reads"][1:]], [assoc])

@@ -47,8 +47,11 @@ TEST_CASE("peers_text scales numbers, intervals and truncates long names as ntpq
         "*2001:db8:1234:5 -8:aaaa:bbbb::2  2 u  50m 1024  377 1234.568 -123.457   0.5000\n");
 }
 
-TEST_CASE("clock_status_text says what the two nibbles are") {
-  CHECK(report::clock_status_text(0x0051) == "state clk_no_reply, last event clk_bad_date");
+TEST_CASE("clock_status_text reads the high nibble as a saturating count of reports") {
+  // NTPsec 1.2.2, unfed SHM clock: status 0051 at noreply=5, 00f1 from noreply=15 on.
+  CHECK(report::clock_status_text(0x0051) == "clk_no_reply, 5 events");
+  CHECK(report::clock_status_text(0x00f1) == "clk_no_reply, 15 events or more");
+  CHECK(report::clock_status_text(0x0010) == "clk_unspec, 1 event");
   CHECK(report::system_status_text(0x0615) == "leap_none, sync_ntp, 1 event, clock_sync");
   CHECK(report::peer_status_text(0x961a) ==
         "conf, reach, sel_sys.peer, 1 event, sys_peer");

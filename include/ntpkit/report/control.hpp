@@ -18,8 +18,9 @@ inline constexpr int control_schema_version = 1;
 NTPKIT_API std::string system_status_text(std::uint16_t word);
 /// A peer status word: "conf, reach, sel_sys.peer, 2 events, sys_peer".
 NTPKIT_API std::string peer_status_text(std::uint16_t word);
-/// A clock status word, saying what its nibbles are (ntpq's "N events" is the last event's
-/// code): "state clk_no_reply, last event clk_bad_date".
+/// A clock status word: the clock's current state and the count of its non-nominal reports
+/// in the next nibble (saturating at 15, as ntpd's refclock_report() counts them):
+/// "clk_no_reply, 5 events", "clk_no_reply, 15 events or more".
 NTPKIT_API std::string clock_status_text(std::uint16_t word);
 
 /// A READVAR/READCLOCK read as ntpq's rv/cv print it: "associd=N status=XXXX words," then the
