@@ -24,7 +24,9 @@ constexpr const char* help_footer =
     "  associations (as)                the association list\n"
     "  peervars ASSOCID|all [NAME...]   peer variables of one or every association\n"
     "  clockvars (cv) [ASSOCID] [NAME...]  reference clock variables (every clock without\n"
-    "                                   ASSOCID)\n";
+    "                                   ASSOCID)\n"
+    "  sysstats, iostats, monstats, authinfo, kerninfo\n"
+    "                                   ntpd's counters, as ntpq's commands of these names\n";
 
 bool whole_association(const std::string& s) {
   unsigned v = 0;
@@ -68,7 +70,9 @@ std::string take_words(const cli_values& v, apps::monitor_plan& p) {
     }
   } else if (p.command == "clockvars") {
     if (!p.args.empty() && !whole_association(p.args[0])) p.args.insert(p.args.begin(), "all");
-  } else if ((p.command == "peers" || p.command == "associations") && !p.args.empty()) {
+  } else if ((p.command == "peers" || p.command == "associations" ||
+              !apps::stats_variables(p.command).empty()) &&
+             !p.args.empty()) {
     return p.command + " takes no arguments";
   }
   return {};
@@ -88,6 +92,10 @@ void write_text(const model::control_run& run) {
     if (run.command == "peers") continue;
     if (r.opcode == proto::control_opcode::read_status) {
       if (run.command == "associations") apps::out().write(report::associations_text(r));
+      continue;
+    }
+    if (!apps::stats_variables(run.command).empty()) {
+      apps::out().write(report::statistics_text(r));
       continue;
     }
     if (!first) apps::out().write("\n");

@@ -73,6 +73,13 @@ asio::awaitable<void> run_command(const monitor_plan& p, net::control_client& c,
                                   model::control_run& run) {
   if (p.command == "sysvars") {
     run.reads.push_back(co_await read_variables(c, control_opcode::read_variables, 0, p.args));
+  } else if (auto names = stats_variables(p.command); !names.empty()) {
+    // One READVAR per run of names that fits a datagram (ntpq splits sysstats in two too).
+    for (const auto& run_names : proto::pack_variable_requests(names)) {
+      run.reads.push_back(
+          co_await read_variables(c, control_opcode::read_variables, 0, run_names));
+      if (!run.reads.back().ok()) break;
+    }
   } else if (p.command == "associations") {
     run.reads.push_back(co_await read_associations(c));
   } else if (p.command == "peers") {
@@ -143,7 +150,39 @@ asio::awaitable<model::control_run> monitor(monitor_plan p) {
 
 }  // namespace
 
+std::vector<std::string> stats_variables(const std::string& command) {
+  if (command == "sysstats") {
+    return {"ss_uptime", "ss_numctlreq", "ss_reset", "ss_received", "ss_thisver", "ss_oldver",
+            "ss_ver1", "ss_ver1client", "ss_ver1zero", "ss_ver1symm", "ss_badformat",
+            "ss_badauth", "ss_declined", "ss_restricted", "ss_limited", "ss_kodsent",
+            "ss_processed"};
+  }
+  if (command == "iostats") {
+    return {"iostats_reset", "total_rbuf", "free_rbuf", "used_rbuf", "rbuf_lowater",
+            "io_dropped", "io_ignored", "io_received", "io_sent", "io_sendfailed", "io_wakeups",
+            "io_goodwakeups"};
+  }
+  if (command == "monstats") {
+    return {"mru_enabled", "mru_hashslots", "mru_depth", "mru_deepest", "mru_maxdepth",
+            "mru_mindepth", "mru_maxage", "mru_minage", "mru_mem", "mru_maxmem", "mru_exists",
+            "mru_new", "mru_recycleold", "mru_recyclefull", "mru_none", "mru_oldest_age"};
+  }
+  if (command == "authinfo") {
+    return {"authreset", "authkeys", "authfreek", "authklookups", "authknotfound",
+            "authencrypts", "authdigestencrypts", "authcmacencrypts", "authdecrypts",
+            "authdigestdecrypts", "authdigestfails", "authcmacdecrypts", "authcmacfails",
+            "authkuncached", "authkexpired"};
+  }
+  if (command == "kerninfo") {
+    return {"koffset", "kfreq", "kmaxerr", "kesterr", "kstflags", "ktimeconst", "kprecis",
+            "kfreqtol", "kppsfreq", "kppsstab", "kppsjitter", "kppscalibdur", "kppscalibs",
+            "kppsjitexc", "kppsstbexc", "kppscaliberrs"};
+  }
+  return {};
+}
+
 std::string canonical_command(const std::string& w) {
+  if (!stats_variables(w).empty()) return w;
   if (w == "sysvars" || w == "rv" || w == "readvar") return "sysvars";
   if (w == "peers" || w == "pe") return "peers";
   if (w == "associations" || w == "as") return "associations";

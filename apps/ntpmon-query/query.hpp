@@ -13,9 +13,10 @@
 
 namespace ntpkit::apps {
 
-/// The commands and their aliases.
-inline constexpr const char* monitor_commands[] = {
-    "sysvars", "rv", "peers", "pe", "associations", "as", "peervars", "clockvars", "cv"};
+/// The system variables each statistics command reads (NTPsec 1.2.2's names, PEERS.md;
+/// ntp.org's ntpd knows fewer, and a name it refuses is asked again without it), or empty
+/// for a command that is no statistics command.
+std::vector<std::string> stats_variables(const std::string& command);
 
 /// One command to run against one server.
 struct monitor_plan {

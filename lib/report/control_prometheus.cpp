@@ -95,6 +95,23 @@ std::string control_prometheus(const model::control_run& run, const std::string&
       if (p.when_s) e.add(when, l, static_cast<double>(*p.when_s));
     }
   }
+  const bool stats = run.command == "sysstats" || run.command == "iostats" ||
+                     run.command == "monstats" || run.command == "authinfo" ||
+                     run.command == "kerninfo";
+  if (stats) {
+    const auto stat = e.family("ntpkit_ntpd_statistic",
+                               "a counter or figure of ntpd's statistics commands, as ntpd "
+                               "sends it (counters restart at ntpd's reset)",
+                               metric_type::gauge);
+    for (const auto& r : run.reads) {
+      if (!r.ok()) continue;
+      for (const auto& [name, v] : r.variables) {
+        if (auto n = as_number(model::read_value(name, v))) {
+          e.add(stat, {{"server", run.host}, {"command", run.command}, {"name", name}}, *n);
+        }
+      }
+    }
+  }
   if (run.command == "peervars" || run.command == "clockvars") {
     const auto var = e.family("ntpkit_mode6_variable",
                               "a mode 6 variable that reads as a number, in ntpd's unit",

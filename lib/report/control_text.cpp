@@ -163,6 +163,21 @@ std::string variables_text(const model::control_read& r) {
   return out;
 }
 
+std::string statistics_text(const model::control_read& r) {
+  std::string out;
+  for (const auto& [name, v] : r.variables) {
+    auto label = printable(name) + ":";
+    if (label.size() < 24) label.resize(24, ' ');
+    out += label + " " + printable(v.raw()) + "\n";
+  }
+  for (const auto& [name, code] : r.refused) {
+    auto label = printable(name) + ":";
+    if (label.size() < 24) label.resize(24, ' ');
+    out += label + " (not known to the server)\n";
+  }
+  return out;
+}
+
 std::string peers_text(const std::vector<model::peer_summary>& peers) {
   std::string out =
       "     remote           refid      st t when poll reach   delay   offset   jitter\n";

@@ -246,6 +246,54 @@ class NtpmonQueryTest(unittest.TestCase):
         self.assertIn("authentication failed", text)
 
 
+    def test_statistics_commands_agree_with_ntpq(self):
+        """sysstats, iostats, monstats, authinfo, kerninfo: each integer counter lies between
+        what ntpq printed before and after (our own requests count too). ntpq's label of each
+        variable is read from its own tables in /usr/bin/ntpq (ntpq is Python in NTPsec)."""
+        with open("/usr/bin/ntpq") as f:
+            labels = dict(re.findall(r'\("(\w+)",\s*"([^"]+?):?\s*",\s*NTP_\w+\)', f.read()))
+        self.assertEqual(labels["ss_uptime"], "uptime")
+
+        def ntpq_values(command):
+            values = {}
+            for line in self.ntpq(command).splitlines():
+                m = re.match(r"^(.+?):?\s{2,}(\S+)", line)
+                if not m:
+                    continue
+                text = m.group(2)
+                if re.fullmatch(r"\d+:\d\d:\d\d", text):
+                    h, mi, s = (int(x) for x in text.split(":"))
+                    values[m.group(1).strip()] = h * 3600 + mi * 60 + s
+                elif re.fullmatch(r"-?\d+", text):
+                    values[m.group(1).strip()] = int(text)
+            return values
+
+        for command in ("sysstats", "iostats", "monstats", "authinfo", "kerninfo"):
+            with self.subTest(command):
+                for _ in range(ATTEMPTS):
+                    before = ntpq_values(command)
+                    doc = self.mon_json("127.0.0.1", command)
+                    after = ntpq_values(command)
+                    ours = {v["name"]: v["value"] for r in doc["reads"] for v in r["variables"]
+                            if v["type"] == "integer"}
+                    compared = [n for n in ours if labels.get(n) in before and
+                                labels.get(n) in after]
+                    bad = [n for n in compared if not
+                           min(before[labels[n]], after[labels[n]]) <= ours[n] <=
+                           max(before[labels[n]], after[labels[n]])]
+                    if not bad:
+                        break
+                self.assertTrue(doc["ok"], doc["error"])
+                self.assertGreaterEqual(len(compared), 3, (command, ours, before))
+                self.assertEqual(bad, [], (command, ours, before, after))
+                text = self.mon("127.0.0.1", command)
+                for name in ours:
+                    self.assertRegex(text, rf"(?m)^{name}:\s+\S")
+        # ntpsec knows no authkuncached/authkexpired: asked alone, refused, listed.
+        doc = self.mon_json("127.0.0.1", "authinfo")
+        refused = [r["name"] for read in doc["reads"] for r in read["refused"]]
+        self.assertEqual(sorted(refused), ["authkexpired", "authkuncached"])
+
     def prometheus(self, *args):
         text = self.mon("--prometheus", "127.0.0.1", *args)
         check = peers.run(["promtool", "check", "metrics"], input=text)

@@ -29,6 +29,10 @@ NTPKIT_API std::string clock_status_text(std::uint16_t word);
 /// naming the problem.
 NTPKIT_API std::string variables_text(const model::control_read& r);
 
+/// A statistics read (sysstats, iostats, ...): one `name: value` line per variable, values
+/// aligned at column 24, as sent; refused names last.
+NTPKIT_API std::string statistics_text(const model::control_read& r);
+
 /// The `ntpq -p` table: header, rule, one line per peer (remote 15 columns, refid 15, st, t,
 /// when, poll, reach in octal, delay, offset, jitter in ms with ntpq's scaled 8-column numbers).
 NTPKIT_API std::string peers_text(const std::vector<model::peer_summary>& peers);
