@@ -1,0 +1,124 @@
+"""ntpmon-query against NTPsec's NMEA reference clock driver, fed through a pseudo-terminal.
+
+The test opens a pty pair, links its slave side into ntpd's directory as the driver's device
+(`refclock nmea unit 0 path DIR/gps0`) and writes, once a second, $GPRMC and $GPGGA sentences
+with the current UTC time and correct checksums on the master side. Within seconds the
+driver decodes them: the clock's variables (name "NMEA", the last sentence as timecode, its
+counters) and its association (NMEA(0), refid GPS, type l) are real driver output, and
+ntpmon-query's clockvars and peers must say what ntpq says of them (snapshot compare, as in
+test_ntpmon_query). Every wait is bounded; the feeder stops with the test.
+"""
+
+import contextlib
+import datetime
+import json
+import os
+import pty
+import re
+import threading
+import time
+import unittest
+
+import peers
+from test_ntpmon_query import ATTEMPTS, SCHEMA, ntpq_raw
+
+CLOCK_TIMEOUT = 40.0
+
+
+def nmea(sentence):
+    """The sentence with its $ and *checksum."""
+    checksum = 0
+    for c in sentence.encode("ascii"):
+        checksum ^= c
+    return f"${sentence}*{checksum:02X}\r\n".encode("ascii")
+
+
+class Feeder:
+    """Writes one burst of sentences a second to the pty master until stopped (at most 10
+    minutes)."""
+
+    def __init__(self, master):
+        self.master = master
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        deadline = time.monotonic() + 600
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            hms = now.strftime("%H%M%S") + ".00"
+            date = now.strftime("%d%m%y")
+            burst = (nmea(f"GPRMC,{hms},A,4807.038,N,01131.000,E,0.0,0.0,{date},,,A") +
+                     nmea(f"GPGGA,{hms},4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,"))
+            try:
+                os.write(self.master, burst)
+            except OSError:
+                return
+            # The next burst at the start of the next second.
+            self.stop.wait(1.0 - (time.time() % 1.0))
+
+
+class NmeaClockTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        stack = contextlib.ExitStack()
+        cls.addClassCleanup(stack.close)
+        master, slave = pty.openpty()
+        stack.callback(os.close, master)
+        stack.callback(os.close, slave)
+        cls.ns = stack.enter_context(peers.Namespace())
+        ntpd = peers.Ntpd(cls.ns, config_extra="")
+        device = ntpd.path("gps0")
+        os.symlink(os.ttyname(slave), device)
+        ntpd.config_extra = f"tos minsane 1\nrefclock nmea unit 0 path {device} baud 4800 prefer"
+        cls.ntpd = stack.enter_context(ntpd)
+        feeder = Feeder(master)
+        feeder.thread.start()
+        stack.callback(feeder.thread.join, 5)
+        stack.callback(feeder.stop.set)
+        cls.assoc = peers.wait_until(cls.nmea_association, CLOCK_TIMEOUT, interval=0.5,
+                                     what="the NMEA clock decoding sentences")
+
+    @classmethod
+    def nmea_association(cls):
+        for assoc in re.findall(r"(?m)^\s*\d+\s+(\d+)\s", cls.ntpd.ntpq("-c", "as")):
+            cv = dict(ntpq_raw(cls.ntpd.ntpq("-c", "raw", "-c", f"cv {assoc}"))[1])
+            if cv.get("name") == '"NMEA"' and cv.get("timecode", '""') != '""':
+                return int(assoc)
+        return None
+
+    def mon_json(self, *args):
+        p = self.ns.run([peers.binary("ntpmon-query"), "-j", "127.0.0.1", *args])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        doc = json.loads(p.stdout)
+        SCHEMA.validate(doc)
+        return doc
+
+    def test_clockvars_equal_ntpq_cv(self):
+        for _ in range(ATTEMPTS):
+            before = ntpq_raw(self.ntpd.ntpq("-c", "raw", "-c", f"cv {self.assoc}"))
+            doc = self.mon_json("cv", str(self.assoc))
+            after = ntpq_raw(self.ntpd.ntpq("-c", "raw", "-c", f"cv {self.assoc}"))
+            if before == after:
+                break
+        self.assertEqual(before, after, "the clock's variables never held still")
+        (read,) = doc["reads"]
+        self.assertEqual(read["status"]["word"], before[0])
+        self.assertEqual([(v["name"], v["raw"]) for v in read["variables"]], before[1])
+        v = {x["name"]: x for x in read["variables"]}
+        self.assertEqual(v["name"]["value"], "NMEA")
+        self.assertTrue(v["timecode"]["value"].startswith("$GP"), v["timecode"])
+        self.assertEqual(v["noreply"]["type"], "integer")
+
+    def test_peers_row_of_the_clock(self):
+        doc = self.mon_json("-n", "peers")
+        (row,) = [p for p in doc["peers"] if p["association_id"] == self.assoc]
+        self.assertEqual((row["remote"], row["refid"], row["type"]), ("NMEA(0)", ".GPS.", "l"))
+        self.assertTrue(row["reference_clock"])
+        line = [l for l in self.ntpd.ntpq("-n", "-p").splitlines() if "NMEA(0)" in l][0]
+        self.assertEqual(line[1:36].split(), ["NMEA(0)", ".GPS.", str(row["stratum"])])
+
+
+if __name__ == "__main__":
+    unittest.main()
