@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ntpkit/proto/refclock.hpp"
 #include "ntpkit/report/control.hpp"
 #include "ntpkit/report/format.hpp"
 
@@ -96,6 +97,54 @@ ordered_json error_json(const model::control_read& r) {
   return j;
 }
 
+template <class T>
+ordered_json optional_json(const std::optional<T>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
+}
+
+// What the clock variables say, decoded where the driver's meaning is known: the generic
+// counters every driver has, PARSE's refclock_status flags and refclock_states times.
+ordered_json clock_json(const proto::variable_list& vars) {
+  const auto g = proto::decode_refclock_generic(vars);
+  ordered_json j{{"name", optional_json(g.name)},         {"timecode", optional_json(g.timecode)},
+                 {"polls", optional_json(g.poll)},        {"noreply", optional_json(g.noreply)},
+                 {"badformat", optional_json(g.badformat)}, {"baddata", optional_json(g.baddata)},
+                 {"device", optional_json(g.device)},     {"parse_status", nullptr},
+                 {"parse_states", nullptr}};
+  if (const auto* v = proto::find_variable(vars, "refclock_status")) {
+    const auto text = v->text();
+    const auto s = proto::decode_parse_status(text ? std::string_view(*text) : v->raw());
+    if (s) {
+      ordered_json flags = ordered_json::array(), caps = ordered_json::array();
+      for (unsigned bit = 0; bit < 32; ++bit) {
+        if (s->flags & (1u << bit)) {
+          flags.push_back(proto::to_string(static_cast<proto::parse_flag>(1u << bit)));
+        }
+        if (s->capabilities & (1u << bit)) {
+          caps.push_back(proto::to_string(static_cast<proto::parse_capability>(1u << bit)));
+        }
+      }
+      j["parse_status"] = {{"flags", flags}, {"capabilities", caps}, {"unknown", s->unknown}};
+    }
+  }
+  if (const auto* v = proto::find_variable(vars, "refclock_states")) {
+    const auto text = v->text();
+    const auto s = proto::decode_parse_states(text ? std::string_view(*text) : v->raw());
+    if (s) {
+      ordered_json states = ordered_json::array();
+      for (const auto& t : s->states) {
+        states.push_back({{"state", t.state}, {"seconds", t.seconds},
+                          {"percent", t.percent_hundredths / 100.0}, {"current", t.current}});
+      }
+      j["parse_states"] = {{"current", s->current() ? ordered_json(s->current()->state)
+                                                    : ordered_json(nullptr)},
+                           {"running_seconds", s->running_seconds},
+                           {"states", states}};
+    }
+  }
+  return j;
+}
+
 ordered_json read_json(const model::control_read& r) {
   ordered_json j{{"opcode", proto::to_string(r.opcode)},
                  {"association_id", r.association_id},
@@ -120,6 +169,9 @@ ordered_json read_json(const model::control_read& r) {
     j["associations"] = std::move(a);
   } else {
     j["variables"] = variables_json(r.variables);
+  }
+  if (r.opcode == proto::control_opcode::read_clock) {
+    j["clock"] = r.ok() ? clock_json(r.variables) : ordered_json(nullptr);
   }
   ordered_json refused = ordered_json::array();
   for (const auto& [name, code] : r.refused) {

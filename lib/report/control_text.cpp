@@ -145,8 +145,8 @@ std::string variables_text(const model::control_read& r) {
   std::string line;
   for (std::size_t i = 0; i < r.variables.size(); ++i) {
     const auto& [name, v] = r.variables[i];
-    std::string item = printable(name);
-    if (v.present()) item += "=" + printable(v.raw());
+    std::string item = terminal_safe(name);
+    if (v.present()) item += "=" + terminal_safe(v.raw());
     if (i + 1 < r.variables.size()) item += ",";
     if (!line.empty() && line.size() + 1 + item.size() > 79) {
       out += line + "\n";
@@ -157,7 +157,7 @@ std::string variables_text(const model::control_read& r) {
   if (!line.empty()) out += line + "\n";
   if (!r.refused.empty()) {
     out += "not known to the server:";
-    for (const auto& [name, code] : r.refused) out += " " + printable(name);
+    for (const auto& [name, code] : r.refused) out += " " + terminal_safe(name);
     out += "\n";
   }
   return out;
@@ -166,12 +166,12 @@ std::string variables_text(const model::control_read& r) {
 std::string statistics_text(const model::control_read& r) {
   std::string out;
   for (const auto& [name, v] : r.variables) {
-    auto label = printable(name) + ":";
+    auto label = terminal_safe(name) + ":";
     if (label.size() < 24) label.resize(24, ' ');
-    out += label + " " + printable(v.raw()) + "\n";
+    out += label + " " + terminal_safe(v.raw()) + "\n";
   }
   for (const auto& [name, code] : r.refused) {
-    auto label = printable(name) + ":";
+    auto label = terminal_safe(name) + ":";
     if (label.size() < 24) label.resize(24, ' ');
     out += label + " (not known to the server)\n";
   }
@@ -184,9 +184,9 @@ std::string peers_text(const std::vector<model::peer_summary>& peers) {
   out += std::string(79, '=') + "\n";
   char buf[160];
   for (const auto& p : peers) {
-    std::snprintf(buf, sizeof buf, "%c%-15.15s ", p.tally, printable(p.remote).c_str());
+    std::snprintf(buf, sizeof buf, "%c%-15.15s ", p.tally, terminal_safe(p.remote).c_str());
     out += buf;
-    auto refid = printable(p.refid);
+    auto refid = terminal_safe(p.refid);
     if (refid.size() > 15) refid = "-" + refid.substr(refid.size() - 14);
     out += refid + std::string(15 - refid.size(), ' ');
     std::snprintf(buf, sizeof buf, " %2" PRId64 " %c %4.4s %4.4s  %3" PRIo64 " ", p.stratum,

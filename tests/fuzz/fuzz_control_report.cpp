@@ -7,7 +7,7 @@
 //   numbers are finite, a bare name reads as none;
 // - summarize_peer() gives a tally of " x.-+#*o", a poll of at least 1 s, a `when` above 0
 //   when set, a type character that is printable;
-// - the text writers write printable ASCII and newlines only, every peers row is at least 79
+// - the text writers write printable ASCII and newlines only (terminal_safe), every peers row is at least 79
 //   columns, and the JSON document parses back with the variables in order and raw text kept
 //   (bytes that are no UTF-8 replaced).
 

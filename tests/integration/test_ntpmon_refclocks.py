@@ -1,4 +1,5 @@
-"""ntpmon-query against NTPsec's NMEA reference clock driver, fed through a pseudo-terminal.
+"""ntpmon-query against NTPsec's NMEA and PARSE (Meinberg) reference clock drivers, each fed
+through a pseudo-terminal.
 
 The test opens a pty pair, links its slave side into ntpd's directory as the driver's device
 (`refclock nmea unit 0 path DIR/gps0`) and writes, once a second, $GPRMC and $GPGGA sentences
@@ -6,7 +7,10 @@ with the current UTC time and correct checksums on the master side. Within secon
 driver decodes them: the clock's variables (name "NMEA", the last sentence as timecode, its
 counters) and its association (NMEA(0), refid GPS, type l) are real driver output, and
 ntpmon-query's clockvars and peers must say what ntpq says of them (snapshot compare, as in
-test_ntpmon_query). Every wait is bounded; the feeder stops with the test.
+test_ntpmon_query). The PARSE driver (`refclock generic subtype 0`, Meinberg PZF5xx) gets
+the Meinberg standard time string in CET/CEST once a second; its refclock_status and
+refclock_states must decode in JSON to the words ntpq prints. Every wait is bounded; the
+feeders stop with the test.
 """
 
 import contextlib
@@ -18,6 +22,7 @@ import re
 import threading
 import time
 import unittest
+import zoneinfo
 
 import peers
 from test_ntpmon_query import ATTEMPTS, SCHEMA, ntpq_raw
@@ -33,29 +38,42 @@ def nmea(sentence):
     return f"${sentence}*{checksum:02X}\r\n".encode("ascii")
 
 
-class Feeder:
-    """Writes one burst of sentences a second to the pty master until stopped (at most 10
-    minutes)."""
+def nmea_burst():
+    """$GPRMC and $GPGGA for now (UTC)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    hms = now.strftime("%H%M%S") + ".00"
+    date = now.strftime("%d%m%y")
+    return (nmea(f"GPRMC,{hms},A,4807.038,N,01131.000,E,0.0,0.0,{date},,,A") +
+            nmea(f"GPGGA,{hms},4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,"))
 
-    def __init__(self, master):
+
+def meinberg_burst():
+    """The Meinberg standard time string for now in CET/CEST, status characters all normal:
+    STX D:dd.mm.yy;T:w;U:hh.mm.ss;uvxy ETX (w: ISO weekday)."""
+    now = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Berlin"))
+    text = now.strftime(f"D:%d.%m.%y;T:{now.isoweekday()};U:%H.%M.%S;    ")
+    return b"\x02" + text.encode("ascii") + b"\x03"
+
+
+class Feeder:
+    """Writes one burst a second (just after the second turns) to the pty master until
+    stopped (at most 10 minutes)."""
+
+    def __init__(self, master, burst=nmea_burst):
         self.master = master
+        self.burst = burst
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
         deadline = time.monotonic() + 600
         while not self.stop.is_set() and time.monotonic() < deadline:
-            now = datetime.datetime.now(datetime.timezone.utc)
-            hms = now.strftime("%H%M%S") + ".00"
-            date = now.strftime("%d%m%y")
-            burst = (nmea(f"GPRMC,{hms},A,4807.038,N,01131.000,E,0.0,0.0,{date},,,A") +
-                     nmea(f"GPGGA,{hms},4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,"))
             try:
-                os.write(self.master, burst)
+                os.write(self.master, self.burst())
             except OSError:
                 return
             # The next burst at the start of the next second.
-            self.stop.wait(1.0 - (time.time() % 1.0))
+            self.stop.wait(1.02 - (time.time() % 1.0))
 
 
 class NmeaClockTest(unittest.TestCase):
@@ -118,6 +136,68 @@ class NmeaClockTest(unittest.TestCase):
         self.assertTrue(row["reference_clock"])
         line = [l for l in self.ntpd.ntpq("-n", "-p").splitlines() if "NMEA(0)" in l][0]
         self.assertEqual(line[1:36].split(), ["NMEA(0)", ".GPS.", str(row["stratum"])])
+
+
+class ParseMeinbergClockTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        stack = contextlib.ExitStack()
+        cls.addClassCleanup(stack.close)
+        master, slave = pty.openpty()
+        stack.callback(os.close, master)
+        stack.callback(os.close, slave)
+        cls.ns = stack.enter_context(peers.Namespace())
+        ntpd = peers.Ntpd(cls.ns, config_extra="")
+        device = ntpd.path("dcf0")
+        os.symlink(os.ttyname(slave), device)
+        ntpd.config_extra = f"tos minsane 1\nrefclock generic unit 0 subtype 0 path {device}"
+        cls.ntpd = stack.enter_context(ntpd)
+        feeder = Feeder(master, meinberg_burst)
+        feeder.thread.start()
+        stack.callback(feeder.thread.join, 5)
+        stack.callback(feeder.stop.set)
+        cls.assoc = peers.wait_until(cls.parse_association, CLOCK_TIMEOUT, interval=0.5,
+                                     what="the PARSE clock decoding time strings")
+
+    @classmethod
+    def parse_association(cls):
+        for assoc in re.findall(r"(?m)^\s*\d+\s+(\d+)\s", cls.ntpd.ntpq("-c", "as")):
+            cv = dict(ntpq_raw(cls.ntpd.ntpq("-c", "raw", "-c", f"cv {assoc}"))[1])
+            if "TIME CODE" in cv.get("refclock_status", ""):
+                return int(assoc)
+        return None
+
+    def test_clockvars_equal_ntpq_and_decode_the_parse_words(self):
+        for _ in range(ATTEMPTS):
+            before = ntpq_raw(self.ntpd.ntpq("-c", "raw", "-c", f"cv {self.assoc}"))
+            p = self.ns.run([peers.binary("ntpmon-query"), "-j", "127.0.0.1", "cv",
+                             str(self.assoc)])
+            after = ntpq_raw(self.ntpd.ntpq("-c", "raw", "-c", f"cv {self.assoc}"))
+            if before == after:
+                break
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        doc = json.loads(p.stdout)
+        SCHEMA.validate(doc)
+        (read,) = doc["reads"]
+        self.assertEqual(before, after, "the clock's variables never held still")
+        self.assertEqual([(v["name"], v["raw"]) for v in read["variables"]], before[1])
+        truth = dict(before[1])
+        clock = read["clock"]
+        # ntpq's refclock_status words, "TIME CODE; (LEAP INDICATION)" and the like.
+        words = truth["refclock_status"].strip('"')
+        inside = re.findall(r"\(([^)]*)\)", words)
+        outside = re.sub(r"\([^)]*\)", "", words)
+        self.assertEqual(clock["parse_status"]["flags"],
+                         [w.strip() for w in outside.split(";") if w.strip()])
+        self.assertEqual(clock["parse_status"]["capabilities"],
+                         [w.strip() for w in inside[0].split(";")] if inside else [])
+        self.assertIn("TIME CODE", clock["parse_status"]["flags"])
+        states = truth["refclock_states"].strip('"')
+        current = re.search(r"\*([A-Z ]+):", states).group(1)
+        self.assertEqual(clock["parse_states"]["current"], current)
+        self.assertEqual(clock["name"], truth["name"].strip('"') if "name" in truth else None)
+        self.assertEqual(clock["device"], truth["device"].strip('"'))
 
 
 if __name__ == "__main__":
