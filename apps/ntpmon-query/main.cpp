@@ -10,6 +10,7 @@
 #include "../common/output.hpp"
 #include "ntpkit/report/control.hpp"
 #include "ntpkit/version.hpp"
+#include "gps.hpp"
 #include "peer_health.hpp"
 #include "query.hpp"
 
@@ -25,6 +26,7 @@ constexpr const char* help_footer =
     "  peervars ASSOCID|all [NAME...]   peer variables of one or every association\n"
     "  clockvars (cv) [ASSOCID] [NAME...]  reference clock variables (every clock without\n"
     "                                   ASSOCID)\n"
+    "  gps [HOST[:PORT]]                the GPS receiver, from gpsd (default HOST, port 2947)\n"
     "  sysstats, iostats, monstats, authinfo, kerninfo\n"
     "                                   ntpd's counters, as ntpq's commands of these names\n";
 
@@ -68,6 +70,8 @@ std::string take_words(const cli_values& v, apps::monitor_plan& p) {
     if (p.args[0] != "all" && !whole_association(p.args[0])) {
       return "'" + p.args[0] + "' is no association id (1 to 65535) nor 'all'";
     }
+  } else if (p.command == "gps") {
+    if (p.args.size() > 1) return "gps takes at most one HOST[:PORT] of gpsd";
   } else if (p.command == "clockvars") {
     if (!p.args.empty() && !whole_association(p.args[0])) p.args.insert(p.args.begin(), "all");
   } else if ((p.command == "peers" || p.command == "associations" ||
@@ -232,6 +236,19 @@ int main(int argc, char** argv) {
                  ec.message().c_str());
   }
   if (v.nagios) return run_nagios(v, p);
+  if (p.command == "gps") {
+    std::string host = p.host;
+    std::uint16_t port = 2947;
+    if (!p.args.empty()) {
+      auto t = net::parse_target(p.args[0], 2947);
+      if (!t) return apps::usage_error(app, "bad gpsd address '" + p.args[0] + "'");
+      host = t->host;
+      port = t->port;
+    }
+    const auto g = apps::read_gps(host, port, p.client.timeout);
+    apps::out().write(p.json ? apps::gps_json(g, version_string) : apps::gps_text(g));
+    return apps::finish_output("ntpmon-query", apps::exit_code::of_run(g.error.empty()), false);
+  }
   const auto run = apps::run_monitor(p);
   if (v.prometheus) {
     apps::out().write(report::control_prometheus(run, version_string));

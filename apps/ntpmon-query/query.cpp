@@ -182,7 +182,7 @@ std::vector<std::string> stats_variables(const std::string& command) {
 }
 
 std::string canonical_command(const std::string& w) {
-  if (!stats_variables(w).empty()) return w;
+  if (!stats_variables(w).empty() || w == "gps") return w;
   if (w == "sysvars" || w == "rv" || w == "readvar") return "sysvars";
   if (w == "peers" || w == "pe") return "peers";
   if (w == "associations" || w == "as") return "associations";

@@ -19,6 +19,9 @@ import json
 import os
 import pty
 import re
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -45,6 +48,14 @@ def nmea_burst():
     date = now.strftime("%d%m%y")
     return (nmea(f"GPRMC,{hms},A,4807.038,N,01131.000,E,0.0,0.0,{date},,,A") +
             nmea(f"GPGGA,{hms},4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,"))
+
+
+def gps_burst():
+    """A 3D fix with 5 of 8 satellites used and known dilutions (what gpsd reports from it is
+    compared with gpspipe, not with these numbers)."""
+    return (nmea_burst() + nmea("GPGSA,A,3,04,05,09,12,24,,,,,,,,2.5,1.3,2.1") +
+            nmea("GPGSV,2,1,08,04,40,083,46,05,17,308,41,09,07,344,39,12,62,213,42") +
+            nmea("GPGSV,2,2,08,24,10,115,38,25,01,018,,29,42,222,,31,25,056,"))
 
 
 def meinberg_burst():
@@ -136,6 +147,91 @@ class NmeaClockTest(unittest.TestCase):
         self.assertTrue(row["reference_clock"])
         line = [l for l in self.ntpd.ntpq("-n", "-p").splitlines() if "NMEA(0)" in l][0]
         self.assertEqual(line[1:36].split(), ["NMEA(0)", ".GPS.", str(row["stratum"])])
+
+
+GPSD_PORT = 12947
+
+
+class GpsdTest(unittest.TestCase):
+    """gpsd (Debian's) reading the NMEA feed from a pty in a namespace of its own; gps must
+    say what gpspipe -w reads from the same gpsd."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("gpsd") or not shutil.which("gpspipe"):
+            raise AssertionError("gpsd and gpspipe are missing: run scripts/setup-deps")
+        stack = contextlib.ExitStack()
+        cls.addClassCleanup(stack.close)
+        master, slave = pty.openpty()
+        stack.callback(os.close, master)
+        stack.callback(os.close, slave)
+        cls.ns = stack.enter_context(peers.Namespace())
+        cls.tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ntpkit-gpsd-"))
+        feeder = Feeder(master, gps_burst)
+        feeder.thread.start()
+        stack.callback(feeder.thread.join, 5)
+        stack.callback(feeder.stop.set)
+        with open(os.path.join(cls.tmp, "stderr"), "w") as err:
+            cls.gpsd = cls.ns.popen(["gpsd", "-N", "-n", "-S", str(GPSD_PORT), "-F",
+                                     os.path.join(cls.tmp, "sock"), os.ttyname(slave)],
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        stack.callback(cls.stop_gpsd)
+        cls.device = os.ttyname(slave)
+
+    @classmethod
+    def stop_gpsd(cls):
+        cls.gpsd.terminate()
+        try:
+            cls.gpsd.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            cls.gpsd.kill()
+            cls.gpsd.wait(timeout=5)
+
+    def gpspipe(self):
+        """The last TPV and SKY of `gpspipe -w -n 12`."""
+        out = self.ns.run(["gpspipe", "-w", "-n", "12", f"127.0.0.1:{GPSD_PORT}"],
+                          timeout=30).stdout
+        last = {}
+        for line in out.splitlines():
+            obj = json.loads(line)
+            last[obj.get("class")] = obj
+        return last
+
+    def test_gps_agrees_with_gpspipe(self):
+        truth = peers.wait_until(lambda: (lambda t: t if "TPV" in t and "SKY" in t else None)(
+            self.gpspipe()), 30, interval=0.5, what="gpsd reporting a fix")
+        p = self.ns.run([peers.binary("ntpmon-query"), "-j", "-t", "5", "gps",
+                         f"127.0.0.1:{GPSD_PORT}"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        doc = json.loads(p.stdout)
+        SCHEMA.validate(doc)
+        g = doc["gps"]
+        tpv, sky = truth["TPV"], truth["SKY"]
+        self.assertEqual(g["device"], tpv["device"])
+        self.assertEqual(g["device"], self.device)
+        self.assertEqual(g["mode"], tpv["mode"])
+        self.assertEqual(g["satellites_used"], sky["uSat"])
+        self.assertEqual(g["satellites_visible"], sky["nSat"])
+        for key in ("hdop", "vdop", "pdop", "tdop", "gdop"):
+            self.assertEqual(g[key], sky[key], key)
+        self.assertEqual((g["lat"], g["lon"]), (tpv["lat"], tpv["lon"]))
+        # gpsd names the driver once it has recognised the sentences (not yet in the DEVICES
+        # of a first connection).
+        driver = truth["DEVICES"]["devices"][0].get("driver")
+        if driver:
+            self.assertEqual(g["driver"], driver)
+        self.assertEqual(g["release"], truth["VERSION"]["release"])
+        text = self.ns.run([peers.binary("ntpmon-query"), "-t", "5", "gps",
+                            f"127.0.0.1:{GPSD_PORT}"]).stdout
+        self.assertIn(f"satellites:  {sky['uSat']} used, {sky['nSat']} visible", text)
+
+    def test_no_gpsd_is_a_clear_error(self):
+        p = self.ns.run([peers.binary("ntpmon-query"), "-j", "-t", "1", "gps", "127.0.0.1:12948"])
+        self.assertEqual(p.returncode, 1)
+        doc = json.loads(p.stdout)
+        SCHEMA.validate(doc)
+        self.assertEqual(doc["error"]["kind"], "gpsd")
+        self.assertIn("cannot connect", doc["error"]["message"])
 
 
 class ParseMeinbergClockTest(unittest.TestCase):
