@@ -34,7 +34,7 @@ _ntpmon_query() {
         for ((i = 1; i < cword; i++)); do
             word=${words[i]}
             case $word in
-                sysvars | rv | peers | pe | associations | as | peervars | clockvars | cv | sysstats | \
+                sysvars | rv | peers | pe | associations | as | peervars | clockvars | cv | gps | sysstats | \
                     iostats | monstats | authinfo | kerninfo) return ;;
                 -p | --port | -t | --timeout | -r | --retries | -a | --key | -k | --keyfile | \
                     --key-format | --mac-length | --warning | --critical | --stratum-warning | \
@@ -44,7 +44,7 @@ _ntpmon_query() {
                 *) ((count++)) ;;
             esac
         done
-        COMPREPLY=($(compgen -W 'sysvars rv peers pe associations as peervars clockvars cv
+        COMPREPLY=($(compgen -W 'sysvars rv peers pe associations as peervars clockvars cv gps
             sysstats iostats monstats authinfo kerninfo' \
             -- "$cur"))
         if ((count == 0)); then

@@ -1,6 +1,6 @@
 # fish completion for ntpmon-query (ntpkit)
 
-set __ntpmon_query_commands sysvars rv peers pe associations as peervars clockvars cv sysstats iostats monstats authinfo kerninfo
+set __ntpmon_query_commands sysvars rv peers pe associations as peervars clockvars cv gps sysstats iostats monstats authinfo kerninfo
 complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_commands" -a '(__fish_print_hostnames)'
 complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_commands" -a 'sysvars rv' -d 'system variables'
 complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_commands" -a 'peers pe' -d 'the table ntpq -p shows'
@@ -8,6 +8,7 @@ complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_
 complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_commands" -a peervars -d 'peer variables'
 complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_commands" -a 'clockvars cv' -d 'reference clock variables'
 complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_commands" -a 'sysstats iostats monstats authinfo kerninfo' -d "ntpd's counters"
+complete -c ntpmon-query -f -n "not __fish_seen_subcommand_from $__ntpmon_query_commands" -a gps -d 'the GPS receiver, from gpsd'
 complete -c ntpmon-query -f -n "__fish_seen_subcommand_from peervars" -a all -d 'every association'
 complete -c ntpmon-query -s h -l help -d 'print help and exit'
 complete -c ntpmon-query -s V -l version -d 'print version and exit'
