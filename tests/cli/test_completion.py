@@ -93,7 +93,7 @@ class MonitorBashCompletion(unittest.TestCase):
         self.assertEqual(self.complete(["ntpmon-query", "pe"]), ["pe", "peers", "peervars"])
         self.assertEqual(self.complete(["ntpmon-query", "ntp1", "cl"]), ["clockvars"])
         self.assertEqual(self.complete(["ntpmon-query", "-t", "1", "ntp1", "a"]),
-                         ["as", "associations"])
+                         ["as", "associations", "authinfo"])
         self.assertEqual(self.complete(["ntpmon-query", "ntp1", "peervars", ""]), ["all"])
 
     def test_options_and_choices(self):
