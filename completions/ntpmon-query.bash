@@ -57,7 +57,7 @@ _ntpmon_query() {
             -t --timeout -r --retries -n --numeric -j --json --prometheus -a --key
             -k --keyfile --key-format --mac-length --nagios --warning --critical
             --stratum-warning --stratum-critical --jitter-warning --jitter-critical
-            --truechimers-warning --truechimers-critical --quiet' -- "$cur"))
+            --truechimers-warning --truechimers-critical --refclocks --quiet' -- "$cur"))
     fi
 } &&
     complete -F _ntpmon_query ntpmon-query

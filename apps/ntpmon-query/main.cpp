@@ -124,7 +124,8 @@ int run_nagios(const cli_values& v, const apps::monitor_plan& p) {
   t.port = p.port;
   const auto server = apps::resolve_first(t, p.address_family);
   if (!server) return fail(p.host + " does not resolve");
-  const auto h = apps::read_peer_health(*server, p.client.timeout, p.client.key);
+  const auto h = apps::read_peer_health(*server, p.client.timeout, p.client.key,
+                                        v.thresholds.refclocks);
   if (h.unreachable || h.timed_out) {
     apps::out().write(std::string("NTP CRITICAL: ") +
                       (h.unreachable ? "No response from NTP server (unreachable)"
@@ -192,6 +193,8 @@ int main(int argc, char** argv) {
         "number of usable sources (selection excess or better)");
   range("--truechimers-critical", t.truechimers_crit, &t.do_truechimers,
         "number of usable sources (selection excess or better)");
+  plugin.add_flag("--refclocks", t.refclocks,
+                  "also WARNING for each reference clock whose state is not nominal");
   plugin.add_flag("--quiet", t.quiet, "UNKNOWN instead of CRITICAL or WARNING when the server is "
                                       "not synchronised");
   if (auto rc = apps::parse(app, argc, argv)) return *rc;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ntpkit/proto/control_vars.hpp"
+#include "ntpkit/report/format.hpp"
 
 namespace ntpkit::apps {
 namespace {
@@ -29,7 +30,7 @@ std::optional<double> leading_number(const proto::variable_list& vars, std::stri
   return d;
 }
 
-asio::awaitable<peer_health> read_health(net::control_client& c) {
+asio::awaitable<peer_health> read_health(net::control_client& c, bool refclocks) {
   peer_health h;
   auto list = co_await c.request(control_opcode::read_status, 0);
   if (list.outcome == proto::control_outcome::transport_error) {
@@ -86,6 +87,22 @@ asio::awaitable<peer_health> read_health(net::control_client& c) {
     const auto stratum = leading_number(vars, "stratum");
     h.stratum = stratum ? static_cast<int>(*stratum) : -1;
   }
+  if (!refclocks) co_return h;
+  for (const auto& e : *entries) {
+    auto r = co_await c.request(control_opcode::read_clock, e.association_id);
+    if (r.outcome == proto::control_outcome::timeout) {
+      h.timed_out = true;
+      co_return h;
+    }
+    if (r.outcome != proto::control_outcome::response) continue;  // BADASSOC: no clock
+    const auto vars = proto::parse_variables(std::span<const std::uint8_t>(r.response.data));
+    std::string name = "clock";
+    if (const auto* v = proto::find_variable(vars, "name")) {
+      if (auto t = v->text()) name = *t;
+    }
+    h.clocks.emplace_back(name + " (" + std::to_string(e.association_id) + ")",
+                          r.response.header.status);
+  }
   co_return h;
 }
 
@@ -135,7 +152,7 @@ std::string annotate(plugin_state s) {
 }  // namespace
 
 peer_health read_peer_health(const net::udp::endpoint& server, std::chrono::milliseconds timeout,
-                             const std::optional<proto::symmetric_key>& key) {
+                             const std::optional<proto::symmetric_key>& key, bool refclocks) {
   asio::io_context io;
   net::control_client_options o;
   o.timeout = timeout;
@@ -149,7 +166,7 @@ peer_health read_peer_health(const net::udp::endpoint& server, std::chrono::mill
     return out;
   }
   std::exception_ptr failure;
-  asio::co_spawn(io, read_health(*client), [&](std::exception_ptr e, peer_health h) {
+  asio::co_spawn(io, read_health(*client, refclocks), [&](std::exception_ptr e, peer_health h) {
     failure = e;
     out = h;
   });
@@ -187,6 +204,16 @@ std::optional<report::plugin_output> judge_peer_health(const peer_health& h,
   if (t.do_stratum) s = report::worse(s, stratum_state);
   if (t.do_jitter) s = report::worse(s, jitter_state);
 
+  std::string clocks_text;
+  if (t.refclocks) {
+    for (const auto& [name, status] : h.clocks) {
+      const auto state = proto::decode_clock_status(status).state;
+      if (state == proto::clock_state::nominal) continue;
+      s = report::worse(s, plugin_state::warning);
+      clocks_text += ", refclock " + report::terminal_safe(name) + " " +
+                     proto::to_string(state) + " (WARNING)";
+    }
+  }
   char buf[256];
   std::string line = "NTP " + std::string(report::plugin_state_name(s)) + ":";
   if (!h.sync_source) line += " Server not synchronized,";
@@ -218,6 +245,7 @@ std::optional<report::plugin_output> judge_peer_health(const peer_health& h,
                   static_cast<int>(end_of(*tw)), static_cast<int>(end_of(*tc)), 0);
     perf += buf;
   }
+  line += clocks_text;
   return report::plugin_output{s, line + "|" + perf};
 }
 

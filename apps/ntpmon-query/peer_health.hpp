@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ntpkit/net/control_client.hpp"
 #include "ntpkit/report/plugin.hpp"
@@ -26,11 +28,17 @@ struct peer_health {
   double jitter = -1;           ///< its jitter (or dispersion) as sent, in ms; -1 unknown
   int stratum = -1;             ///< its stratum; -1 unknown
   std::string jitter_name = "jitter";  ///< "dispersion" when the server refused jitter
+  /// With `refclocks`: each reference clock's name (as ntpd names it, and its association
+  /// id) and its clock status word.
+  std::vector<std::pair<std::string, std::uint16_t>> clocks;
 };
 
 /// Reads the health of `server` (each request waits at most `timeout`, no re-asks).
+/// With `refclocks`, also reads every association's clock variables (READCLOCK; those that are
+/// no clock answer BADASSOC and are left out).
 peer_health read_peer_health(const net::udp::endpoint& server, std::chrono::milliseconds timeout,
-                             const std::optional<proto::symmetric_key>& key);
+                             const std::optional<proto::symmetric_key>& key,
+                             bool refclocks = false);
 
 /// The thresholds, as check_ntp_peer takes them (ranges as written).
 struct peer_thresholds {
@@ -43,6 +51,8 @@ struct peer_thresholds {
   /// Ranges read as the monitoring-plugins read them (text that is no number is 0); else
   /// report::parse_nagios_range's strict syntax.
   bool lenient_ranges = false;
+  /// WARNING for a reference clock whose current state is not nominal (ntpmon-query only).
+  bool refclocks = false;
 };
 
 /// check_ntp_peer's status line with perfdata and its state, or nullopt when a range does

@@ -119,6 +119,21 @@ class SynchronisedTest(PluginSideBySide, unittest.TestCase):
             "iburst minpoll 3 maxpoll 4 prefer"])))
         cls.ntpd.wait_variable("stratum", "4", timeout=NTS_SYNC_TIMEOUT)
 
+    def test_nagios_refclocks_warns_of_the_unfed_clock(self):
+        """--refclocks: the SHM clock that never got a sample is in state clk_no_reply (what
+        ntpq's cv says), so the OK check becomes WARNING and names it."""
+        cv = self.ntpd.ntpq("-c", "as")
+        ours = self.ns.run([peers.binary("ntpmon-query"), "--nagios", "--refclocks",
+                            "127.0.0.1"])
+        self.assertEqual(ours.returncode, 1, ours.stdout)
+        self.assertRegex(ours.stdout, r"^NTP WARNING: Offset \S+ secs, refclock SHM \(\d+\) "
+                                      r"clk_no_reply \(WARNING\)\|")
+        assoc = re.search(r"refclock SHM \((\d+)\)", ours.stdout).group(1)
+        self.assertIn(assoc, cv)
+        self.assertIn("clk_no_reply", self.ntpd.ntpq("-c", f"cv {assoc}"))
+        plain = self.ns.run([peers.binary("ntpmon-query"), "--nagios", "127.0.0.1"])
+        self.assertEqual(plain.returncode, 0, plain.stdout)
+
     def test_the_sys_peer_stratum_is_reported(self):
         _, ours = self.assert_same(["-W", "3", "-C", "3"])
         self.assertIn("stratum=3", ours.stdout)
