@@ -18,10 +18,12 @@ install(FILES contrib/nagios/ntpkit.cfg contrib/nagios/ntpclients.cfg DESTINATIO
 # The JSON output's description and schema, for scripts that validate what they read.
 install(FILES docs/ntpprobe.schema.json docs/ntpclients.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit
         COMPONENT runtime)
+install(FILES docs/ntpmon-query.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/ntpkit
+        COMPONENT runtime)
 install(FILES docs/json.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ntpkit COMPONENT runtime)
 
 # Man pages compressed with gzip -9n, as Debian ships them (man reads them either way).
-foreach(page ntpprobe.1 ntpclients.1 ntpkit-keys.5)
+foreach(page ntpprobe.1 ntpmon-query.1 ntpclients.1 ntpkit-keys.5)
   add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/man/${page}.gz
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
     COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/man/${page} > ${PROJECT_BINARY_DIR}/man/${page}.gz
@@ -30,6 +32,8 @@ foreach(page ntpprobe.1 ntpclients.1 ntpkit-keys.5)
 endforeach()
 add_custom_target(ntpkit_man ALL DEPENDS ${NTPKIT_MAN_GZ})
 install(FILES ${PROJECT_BINARY_DIR}/man/ntpprobe.1.gz ${PROJECT_BINARY_DIR}/man/ntpclients.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+        COMPONENT runtime)
+install(FILES ${PROJECT_BINARY_DIR}/man/ntpmon-query.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
         COMPONENT runtime)
 install(FILES ${PROJECT_BINARY_DIR}/man/ntpkit-keys.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5
         COMPONENT runtime)
@@ -60,12 +64,18 @@ It never sets, slews or steps the local clock.
 Output is aligned text, one JSON document, Prometheus metrics for the
 node_exporter textfile collector, or a monitoring plugin status line for
 Nagios, Icinga and Naemon; as check_ntp_time it is a drop-in replacement for
-that plugin. Icinga 2 and Nagios command definitions are included.
+that plugin.
+.
+ntpmon-query reads an ntpd's own state over mode 6 as ntpq does (system, peer
+and clock variables, associations, the peers table) as aligned text, JSON or
+Prometheus metrics; as check_ntp_peer it is a drop-in replacement for that
+plugin.
 .
 ntpclients counts an NTP server's clients and measures how fast it answers
 them (the delta time between each request and its answer on the wire), from
-pcap and pcapng files or a live capture, as text, JSON, CSV, Prometheus
-metrics, an SVG plot or a plugin status line.")
+pcap and pcapng files, a live capture or ntpd's MRU list, as text, JSON, CSV,
+Prometheus metrics, an SVG plot or a plugin status line. Icinga 2 and Nagios
+command definitions are included.")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 # What reads ntpprobe's output: the textfile collector, a monitoring core, jq.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus-node-exporter, icinga2 | nagios4, jq")

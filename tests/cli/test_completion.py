@@ -17,17 +17,17 @@ BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 SCRIPT = os.path.join(SOURCE, "completions", "ntpprobe.bash")
 
 
-def complete(words, cwd):
+def complete(words, cwd, script=SCRIPT, function="_ntpprobe"):
     """COMPREPLY for the command line `words`, completing its last word."""
     line = " ".join(words)
     program = "\n".join([
         f"source {shlex.quote(BASH_COMPLETION)}",
-        f"source {shlex.quote(SCRIPT)}",
+        f"source {shlex.quote(script)}",
         "COMP_WORDS=(" + " ".join(shlex.quote(w) for w in words) + ")",
         f"COMP_CWORD={len(words) - 1}",
         f"COMP_LINE={shlex.quote(line)}",
         "COMP_POINT=${#COMP_LINE}",
-        "_ntpprobe ntpprobe "
+        f"{function} {words[0]} "
         + shlex.quote(words[-1]) + " " + shlex.quote(words[-2] if len(words) > 1 else ""),
         "printf '%s\\n' \"${COMPREPLY[@]}\"",
     ])
@@ -73,6 +73,35 @@ class BashCompletion(unittest.TestCase):
 
     def test_numeric_options_offer_nothing(self):
         self.assertEqual(complete(["ntpprobe", "-t", ""], self.dir.name), [])
+
+
+class MonitorBashCompletion(unittest.TestCase):
+    """completions/ntpmon-query.bash: commands after at most one host, options, choices."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        open(os.path.join(self.dir.name, "ntp.keys"), "w").close()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def complete(self, words):
+        return complete(words, self.dir.name,
+                        os.path.join(SOURCE, "completions", "ntpmon-query.bash"), "_ntpmon_query")
+
+    def test_commands_complete_first_and_after_a_host(self):
+        self.assertEqual(self.complete(["ntpmon-query", "pe"]), ["pe", "peers", "peervars"])
+        self.assertEqual(self.complete(["ntpmon-query", "ntp1", "cl"]), ["clockvars"])
+        self.assertEqual(self.complete(["ntpmon-query", "-t", "1", "ntp1", "a"]),
+                         ["as", "associations", "authinfo"])
+        self.assertEqual(self.complete(["ntpmon-query", "ntp1", "peervars", ""]), ["all"])
+
+    def test_options_and_choices(self):
+        self.assertEqual(self.complete(["ntpmon-query", "--stratum-"]),
+                         ["--stratum-critical", "--stratum-warning"])
+        self.assertEqual(self.complete(["ntpmon-query", "--key-format", ""]),
+                         ["auto", "chrony", "ntp"])
+        self.assertEqual(self.complete(["ntpmon-query", "-k", "ntp."]), ["ntp.keys"])
 
 
 if __name__ == "__main__":

@@ -122,5 +122,26 @@ class NtpclientsDocsAgreeWithHelp(unittest.TestCase):
         self.assertEqual(self.help, offered)
 
 
+class MonitorDocsAgreeWithHelp(unittest.TestCase):
+    """The same for ntpmon-query: --help, man/ntpmon-query.1 and its completions."""
+
+    def setUp(self):
+        self.help = help_options(os.path.join(BUILD, "apps", "ntpmon-query"))
+        self.assertIn("--nagios", self.help)
+
+    def test_man_page_documents_every_option_and_no_other(self):
+        documented = man_options(os.path.join(SOURCE, "man", "ntpmon-query.1"))
+        self.assertEqual(self.help - documented, set(), "in --help but not in ntpmon-query.1")
+        self.assertEqual(documented - self.help, set(), "in ntpmon-query.1 but not in --help")
+
+    def test_completions_offer_every_option(self):
+        self.assertEqual(bash_options(os.path.join(SOURCE, "completions", "ntpmon-query.bash")),
+                         self.help)
+        self.assertEqual(zsh_options(os.path.join(SOURCE, "completions", "_ntpmon-query")),
+                         self.help)
+        self.assertEqual(fish_options(os.path.join(SOURCE, "completions", "ntpmon-query.fish")),
+                         self.help)
+
+
 if __name__ == "__main__":
     unittest.main()

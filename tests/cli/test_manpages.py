@@ -66,6 +66,22 @@ class ManPages(unittest.TestCase):
             self.assertRegex(text, rf"(?<![\w-]){re.escape(option)}(?![\w-])", option)
         self.assertIn("Deliberate differences", text)
 
+    def test_ntpmon_query_has_the_sections_and_the_plugin_options(self):
+        text = rendered(os.path.join(MAN, "ntpmon-query.1"))
+        for title in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES",
+                      "SEE ALSO", "CHECK_NTP_PEER COMPATIBILITY", "JSON OUTPUT",
+                      "PROMETHEUS OUTPUT"):
+            self.assertTrue(section(text, title).strip(), f"no {title} section")
+        compat = section(text, "CHECK_NTP_PEER COMPATIBILITY")
+        for option in ("-H", "--hostname", "-p", "--port", "-4", "--use-ipv4", "-6",
+                       "--use-ipv6", "-q", "--quiet", "-w", "--warning", "-c", "--critical",
+                       "-W", "--swarn", "-C", "--scrit", "-j", "--jwarn", "-k", "--jcrit",
+                       "-m", "--twarn", "-n", "--tcrit", "-t", "--timeout", "-v", "-V", "-h"):
+            self.assertRegex(compat, rf"(?<![\w-]){re.escape(option)}(?![\w-])", option)
+        examples = section(text, "EXAMPLES")
+        for needle in ("| jq", "--nagios", "check_ntp_peer -H", "peers"):
+            self.assertIn(needle, examples)
+
     def test_see_also_names_only_pages_that_exist(self):
         """A page named in SEE ALSO is one of man/ or one a Debian package the project uses
         installs (ntpsec's, chrony's as unpacked by scripts/fetch-chrony)."""

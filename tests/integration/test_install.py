@@ -75,7 +75,11 @@ class Install(unittest.TestCase):
                     "share/fish/vendor_completions.d/ntpprobe.fish",
                     "share/icinga2/include/plugins-contrib.d/ntpkit.conf",
                     "share/ntpkit/nagios/ntpkit.cfg", "share/ntpkit/ntpprobe.schema.json",
-                    "share/doc/ntpkit/json.md",
+                    "share/doc/ntpkit/json.md", "share/man/man1/ntpmon-query.1.gz",
+                    "share/bash-completion/completions/ntpmon-query",
+                    "share/zsh/vendor-completions/_ntpmon-query",
+                    "share/fish/vendor_completions.d/ntpmon-query.fish",
+                    "share/ntpkit/ntpmon-query.schema.json", "lib/ntpkit/plugins/check_ntp_peer",
                     "share/doc/ntpkit/copyright", "share/doc/ntpkit/changelog.gz"]:
             with self.subTest(rel):
                 self.assertTrue(os.path.lexists(self.path(rel)), rel)
@@ -104,6 +108,8 @@ class Install(unittest.TestCase):
         self.assertEqual(out.strip(), f"ntpprobe {self.version}")
         link = self.path("lib", "ntpkit", "plugins", "check_ntp_time")
         self.assertEqual(os.readlink(link), "../../../bin/ntpprobe")
+        self.assertEqual(os.readlink(self.path("lib", "ntpkit", "plugins", "check_ntp_peer")),
+                         "../../../bin/ntpmon-query")
         r = subprocess.run([link, "-V"], capture_output=True, text=True, env=env, timeout=60)
         self.assertEqual(r.returncode, 3)  # as the monitoring-plugins' -V
         self.assertIn(self.version, r.stdout)

@@ -97,7 +97,13 @@ class DebPackage(unittest.TestCase):
                     "/usr/share/fish/vendor_completions.d/ntpclients.fish",
                     "/usr/share/ntpkit/ntpclients.schema.json",
                     "/usr/share/doc/ntpkit/copyright", "/usr/share/doc/ntpkit/changelog.gz",
-                    "/usr/share/lintian/overrides/ntpkit"]
+                    "/usr/share/lintian/overrides/ntpkit",
+                    "/usr/bin/ntpmon-query", "/usr/lib/ntpkit/plugins/check_ntp_peer",
+                    "/usr/share/man/man1/ntpmon-query.1.gz",
+                    "/usr/share/bash-completion/completions/ntpmon-query",
+                    "/usr/share/zsh/vendor-completions/_ntpmon-query",
+                    "/usr/share/fish/vendor_completions.d/ntpmon-query.fish",
+                    "/usr/share/ntpkit/ntpmon-query.schema.json"]
         for e in expected:
             with self.subTest(e):
                 self.assertTrue(any(p.endswith(e) for p in paths), e)
@@ -107,9 +113,10 @@ class DebPackage(unittest.TestCase):
                 self.assertTrue(p.startswith("/usr/"), p)
                 self.assertFalse(p.startswith("/usr/include/"), p)
                 self.assertFalse(p.endswith(("/libntpkit.so", ".pc", ".cmake")), p)
-                self.assertFalse(p.endswith("/ntpmon-query"), p)
         link = [l for l in self.contents.splitlines() if "check_ntp_time" in l][0]
         self.assertTrue(link.endswith("-> ../../../bin/ntpprobe"), link)
+        link = [l for l in self.contents.splitlines() if "check_ntp_peer" in l][0]
+        self.assertTrue(link.endswith("-> ../../../bin/ntpmon-query"), link)
 
     def test_control_archive_has_shlibs_and_ldconfig_trigger(self):
         ctrl = os.path.join(self.tmp, "control")

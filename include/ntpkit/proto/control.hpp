@@ -317,9 +317,11 @@ enum class clock_state : std::uint8_t {
 /// "clk_bad_signal", "clk_bad_date", "clk_bad_time"; "clk_N" for other values.
 NTPKIT_API std::string to_string(clock_state s);
 
-/// The clock status word of a READCLOCK response: (last event << 4) | current state, both
-/// clock_state codes (ntpd's ctlclkstatus). ntpq prints the high nibble as "N events", which it
-/// is not: it is the code of the last clock event.
+/// The clock status word of a READCLOCK response: (lastevent << 4) | current state (ntpd's
+/// ctlclkstatus). Note: NTPsec 1.2.2 counts non-nominal reports in lastevent, saturating at
+/// 15 (an unfed SHM clock shows 5 at noreply=5, 15 from noreply=15 on: tests/integration/
+/// test_ntpmon_query.py), so ntpq's "N events" is right and `last_event` below holds that
+/// count, not a clock_state code; report/control.hpp reads it as the count.
 struct clock_status {
   clock_state state = clock_state::nominal;       ///< low nibble: the clock's current state
   clock_state last_event = clock_state::nominal;  ///< next nibble: the last event reported
