@@ -11,8 +11,10 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "exit_code.hpp"
+#include "output.hpp"
 #include "ntpkit/report/format.hpp"
 #include "ntpkit/version.hpp"
 
@@ -103,11 +105,29 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+/// True when the command line asks for plugin mode (--nagios anywhere): a usage error is then
+/// reported as the plugin's UNKNOWN.
+inline bool asks_for_plugin_mode(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--nagios") return true;
+  }
+  return false;
+}
+
 /// Prints "NAME: MESSAGE" on stderr and returns exit_code::usage.
 inline int usage_error(const CLI::App& app, const std::string& message) {
   std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(),
                report::terminal_safe(message).c_str());
   return exit_code::usage;
+}
+
+/// A usage problem: one line on stderr and exit 2, or in plugin mode the line
+/// "SERVICE UNKNOWN: MESSAGE" on stdout and exit 3.
+inline int usage_problem(const CLI::App& app, bool plugin, const std::string& message,
+                         const std::string& service) {
+  if (!plugin) return usage_error(app, message);
+  out().write(service + " UNKNOWN: " + report::terminal_safe(message) + "\n");
+  return finish_output(app.get_name().c_str(), exit_code::plugin_unknown, true);
 }
 
 }  // namespace ntpkit::apps

@@ -46,6 +46,12 @@ inline CLI::Validator seconds_value() {
       "");
 }
 
+/// Declares a Nagios range option (plugin mode) whose text goes to `into`.
+inline void add_range(CLI::App& app, const std::string& flags, std::string& into,
+                      const std::string& what) {
+  app.add_option(flags, into, what + " (Nagios range, needs --nagios)")->type_name("RANGE");
+}
+
 /// An option group (a section of --help) without the copy of -h/--help CLI11 gives each group.
 inline CLI::App& option_group(CLI::App& parent, const std::string& name) {
   auto* group = parent.add_option_group(name);

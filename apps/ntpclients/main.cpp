@@ -12,24 +12,6 @@
 
 using namespace ntpkit;
 
-namespace {
-
-bool asks_for_plugin_mode(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--nagios") == 0) return true;
-  }
-  return false;
-}
-
-// A usage problem: one line on stderr and exit 2, or a plugin UNKNOWN line and exit 3.
-int usage_problem(const CLI::App& app, bool plugin, const std::string& message) {
-  if (!plugin) return apps::usage_error(app, message);
-  apps::out().write("NTPCLIENTS UNKNOWN - " + report::terminal_safe(message) + "\n");
-  return apps::finish_output("ntpclients", apps::exit_code::plugin_unknown, true);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   apps::guard_standard_descriptors();
   CLI::App app{"Count an NTP server's clients and measure how fast it answers them (the delta "
@@ -39,16 +21,19 @@ int main(int argc, char** argv) {
   app.footer(apps::clients_help_footer);
   apps::clients_cli cli;
   apps::add_clients_options(app, cli);
-  const bool plugin = asks_for_plugin_mode(argc, argv);
+  const bool plugin = apps::asks_for_plugin_mode(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return usage_problem(app, plugin, std::string(e.what()) + " (see --help)");
+    return apps::usage_problem(app, plugin, std::string(e.what()) + " (see --help)",
+                                "NTPCLIENTS");
   }
   auto plan = apps::make_clients_plan(cli);
-  if (auto* message = std::get_if<std::string>(&plan)) return usage_problem(app, plugin, *message);
+  if (auto* message = std::get_if<std::string>(&plan)) {
+    return apps::usage_problem(app, plugin, *message, "NTPCLIENTS");
+  }
   auto& p = std::get<apps::clients_plan>(plan);
   if (auto ec = apps::forbid_clock_changes()) {
     std::fprintf(stderr, "ntpclients: warning: cannot forbid clock changes: %s\n",

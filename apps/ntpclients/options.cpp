@@ -80,10 +80,6 @@ void add_output(CLI::App& parent, clients_output_cli& o) {
       ->capture_default_str();
 }
 
-void add_range(CLI::App& app, const std::string& flags, std::string& into, const std::string& what) {
-  app.add_option(flags, into, what + " (Nagios range, needs --nagios)")->type_name("RANGE");
-}
-
 void add_plugin(CLI::App& parent, clients_plugin_cli& p, bool& enabled) {
   CLI::App& app = option_group(parent, "Plugin mode (--nagios)");
   app.add_flag("--nagios", enabled,

@@ -13,24 +13,6 @@
 
 using namespace ntpkit;
 
-namespace {
-
-bool asks_for_plugin_mode(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--nagios") == 0) return true;
-  }
-  return false;
-}
-
-// A usage problem: one line on stderr and exit 2, or a plugin UNKNOWN line and exit 3.
-int usage_problem(const CLI::App& app, bool plugin, const std::string& message) {
-  if (!plugin) return apps::usage_error(app, message);
-  apps::out().write("NTP UNKNOWN: " + report::terminal_safe(message) + "\n");
-  return apps::finish_output("ntpprobe", apps::exit_code::plugin_unknown, true);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   apps::guard_standard_descriptors();
   if (apps::invoked_as(argv[0], "check_ntp_time")) {
@@ -43,16 +25,19 @@ int main(int argc, char** argv) {
   app.footer(apps::probe_help_footer);
   apps::probe_cli cli;
   apps::add_probe_options(app, cli, apps::needs_only_positionals(argc, argv));
-  const bool plugin = asks_for_plugin_mode(argc, argv);
+  const bool plugin = apps::asks_for_plugin_mode(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return usage_problem(app, plugin, std::string(e.what()) + " (see --help)");
+    return apps::usage_problem(app, plugin, std::string(e.what()) + " (see --help)",
+                                "NTP");
   }
   auto plan = apps::make_plan(cli, app);
-  if (auto* message = std::get_if<std::string>(&plan)) return usage_problem(app, plugin, *message);
+  if (auto* message = std::get_if<std::string>(&plan)) {
+    return apps::usage_problem(app, plugin, *message, "NTP");
+  }
   auto& p = std::get<apps::probe_plan>(plan);
   if (auto ec = apps::forbid_clock_changes()) {
     std::fprintf(stderr, "ntpprobe: warning: cannot forbid clock changes: %s\n",

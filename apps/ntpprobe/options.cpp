@@ -13,10 +13,6 @@
 namespace ntpkit::apps {
 namespace {
 
-void add_range(CLI::App& app, const std::string& flags, std::string& into, const std::string& what) {
-  app.add_option(flags, into, what + " (Nagios range, needs --nagios)")->type_name("RANGE");
-}
-
 void add_plugin_options(CLI::App& parent, plugin_cli& p, bool& enabled) {
   CLI::App& app = option_group(parent, "Plugin mode (--nagios)");
   app.add_flag("--nagios", enabled,

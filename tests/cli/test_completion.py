@@ -114,20 +114,7 @@ BUILD = os.environ.get("NTPKIT_BUILD_DIR", "../../build")
 
 def complete_clients(words, cwd):
     """COMPREPLY of completions/ntpclients.bash for `words`."""
-    line = " ".join(words)
-    program = "\n".join([
-        f"source {shlex.quote(BASH_COMPLETION)}",
-        f"source {shlex.quote(CLIENTS_SCRIPT)}",
-        "COMP_WORDS=(" + " ".join(shlex.quote(w) for w in words) + ")",
-        f"COMP_CWORD={len(words) - 1}",
-        f"COMP_LINE={shlex.quote(line)}",
-        "COMP_POINT=${#COMP_LINE}",
-        "_ntpclients ntpclients " + shlex.quote(words[-1]) + " " + shlex.quote(words[-2]),
-        "printf '%s\\n' \"${COMPREPLY[@]}\"",
-    ])
-    out = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], cwd=cwd,
-                         capture_output=True, text=True, timeout=20, check=True).stdout
-    return sorted(line for line in out.splitlines() if line)
+    return complete(words, cwd, CLIENTS_SCRIPT, "_ntpclients")
 
 
 class NtpclientsCompletion(unittest.TestCase):
