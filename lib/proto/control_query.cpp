@@ -18,10 +18,14 @@ ignore_reason reason_of(std::error_code stray) noexcept {
   return ignore_reason::malformed;
 }
 
+// True when the list so far is empty or ends with a comma (blanks and line ends after it
+// aside): only a comma separates items (control_vars.hpp).
 bool ends_with_separator(const std::vector<std::uint8_t>& d) noexcept {
-  if (d.empty()) return true;
-  const auto c = d.back();
-  return c == '\n' || c == '\r' || c == ',';
+  auto i = d.size();
+  while (i > 0 && (d[i - 1] == ' ' || d[i - 1] == '\t' || d[i - 1] == '\r' || d[i - 1] == '\n')) {
+    --i;
+  }
+  return i == 0 || d[i - 1] == ',';
 }
 
 }  // namespace
@@ -191,7 +195,7 @@ void control_query::on_complete() {
     if (r.error) {
       result_.refused.emplace_back(names_[name_index_], *r.error);
     } else {
-      // Each answer ends with "\r\n"; join them so the tokenizer sees one list.
+      // Each answer ends with "\r\n", not a comma; join them so the tokenizer sees one list.
       if (!ends_with_separator(joined_)) joined_.push_back(',');
       joined_.insert(joined_.end(), r.data.begin(), r.data.end());
       result_.response = r;

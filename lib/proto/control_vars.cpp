@@ -9,8 +9,9 @@
 namespace ntpkit::proto {
 namespace {
 
-constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 constexpr bool is_line_end(char c) noexcept { return c == '\r' || c == '\n'; }
+// Line ends count as blanks around names and values; they never separate items (below).
+constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || is_line_end(c); }
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
@@ -142,7 +143,9 @@ variable_list parse_variables(std::string_view text) {
     const char c = text[i];
     if (c == '"') {
       quoted = !quoted;
-    } else if (!quoted && (c == ',' || is_line_end(c))) {
+    } else if (!quoted && c == ',') {
+      // Only a comma separates, as in ntpq: NTPsec 1.2.2 sends raw garbage bytes (CR and LF
+      // among them) inside filtdelay/filtoffset/filtdisp, which must not split a value.
       add_item(out, text.substr(start, i - start));
       start = i + 1;
     }

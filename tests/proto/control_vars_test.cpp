@@ -259,3 +259,21 @@ TEST_CASE("format_variables and parse_variables round-trip random well-formed li
     CHECK(parse_variables(text) == list);
   }
 }
+
+TEST_CASE("garbage with CR and LF inside a value does not split it: only commas separate") {
+  // NTPsec 1.2.2's filtdelay carries raw bytes; seen in CI: a LF among them made the rest of
+  // the value a bogus name where ntpq (which splits on commas only) had filtoffset.
+  const std::string data =
+      "flash=0x0, filtdelay=\x05\n\xd0_ 0.06 0.06\r 0.08,\r\nfiltoffset=0.01 0.02, pmode=4\r\n";
+  const auto vars = parse_variables(data);
+  REQUIRE(vars.size() == 4);
+  CHECK(vars[0].first == "flash");
+  CHECK(vars[1].first == "filtdelay");
+  CHECK(vars[1].second.raw() == "\x05\n\xd0_ 0.06 0.06\r 0.08");
+  CHECK(vars[2].first == "filtoffset");
+  CHECK(vars[3].first == "pmode");
+  CHECK(vars[3].second.raw() == "4");
+  // Answers asked one name at a time end with CR LF and no comma: joined, they still split
+  // (control_query joins them with a comma).
+  CHECK(parse_variables("a=1\r\n,b=2\r\n").size() == 2);
+}

@@ -12,10 +12,12 @@
 // on 2026-12-03). The tokenizer therefore works on bytes, accepts anything, never fails, and
 // keeps the raw text of every value; typed readings are separate and fail cleanly.
 //
-// Tokenizing rules: outside double quotes, ',' CR and LF end an item; empty items are skipped;
+// Tokenizing rules: outside double quotes, only ',' ends an item (as ntpq reads them: NTPsec
+// 1.2.2 sends raw bytes, CR and LF among them, inside filtdelay/filtoffset/filtdisp, which
+// must not split a value); empty items are skipped;
 // in an item, the first '=' outside quotes separates the name from the value (the name may then
-// be empty, "=value", which ntpd never writes but is kept); space and tab around names and
-// values are trimmed (inside quotes nothing is). A quote that is never closed
+// be empty, "=value", which ntpd never writes but is kept); space, tab, CR and LF around names
+// and values are trimmed (inside quotes nothing is). A quote that is never closed
 // runs to the end of the data (the item is kept; text() then fails). Order and duplicates are
 // kept as received: ntpd answers in its own order, not the order asked.
 
@@ -83,8 +85,8 @@ NTPKIT_API const variable_value* find_variable(const variable_list& list,
 
 /// Writes a list back as ntpd would: `name=value` (or `name` when the value is absent) joined
 /// by ", ". parse_variables() gives the list back when no name is empty or holds '=', ',',
-/// '"', CR, LF, space or tab, and no value holds CR, LF or ',' outside quotes, an unbalanced
-/// quote, or space or tab at either end.
+/// '"', CR, LF, space or tab, and no value holds ',' outside quotes, an unbalanced quote, or
+/// space, tab, CR or LF at either end.
 NTPKIT_API std::string format_variables(const variable_list& list);
 
 /// The data of a READVAR or READCLOCK request asking for `names`: joined by ',' as ntpq sends
@@ -94,7 +96,8 @@ NTPKIT_API std::string format_variables(const variable_list& list);
 NTPKIT_API result<std::string> build_variable_request(std::span<const std::string> names);
 
 /// The names of a READVAR request's data: the inverse of build_variable_request (also accepts
-/// ", " and CR/LF separators, takes the name of `name=value` items, skips empty names).
+/// ", " separators and line ends around names, takes the name of `name=value` items, skips
+/// empty names).
 NTPKIT_API std::vector<std::string> split_variable_request(std::string_view data);
 
 /// Splits `names` into the fewest runs, in order, whose request data each fits in
