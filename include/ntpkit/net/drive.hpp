@@ -22,26 +22,30 @@ namespace ntpkit::net {
 
 /// A gate that lets every send pass at once.
 struct open_gate {
-  template <class Session>
-  asio::awaitable<bool> before_send(const udp::endpoint&, Session&) {
+  template <class Endpoint, class Session>
+  asio::awaitable<bool> before_send(const Endpoint&, Session&) {
     co_return true;
   }
-  void after_send(const udp::endpoint&) {}
+  template <class Endpoint>
+  void after_send(const Endpoint&) {}
 };
 
-/// Runs `s` against `peer` on `sock` until it is finished. `gate.before_send(peer, s)` is
+/// Runs `s` against `peer` on `sock` (a timestamping_socket, or a unix_datagram_socket for a
+/// local daemon: anything with its endpoint_type, send() and receive()) until it is finished. `gate.before_send(peer, s)` is
 /// awaited before each send (false: not sent; the gate has told the session why) and
 /// `gate.after_send(peer)` follows it. Datagrams from `silent` sources (servers this socket
 /// asked before it was reused) are dropped unseen; others from elsewhere reach the session
 /// marked as not from its peer. Never throws for network outcomes. `peer` is held by value
 /// (a caller's temporary would die before the coroutine first runs); `s`, `sock` and the
 /// addresses `silent` views must outlive the coroutine.
-template <class Session, class Gate = open_gate>
-asio::awaitable<void> drive(Session& s, timestamping_socket& sock, udp::endpoint peer,
-                            Gate gate = {}, std::span<const udp::endpoint> silent = {}) {
+template <class Session, class Socket, class Gate = open_gate>
+asio::awaitable<void> drive(Session& s, Socket& sock, typename Socket::endpoint_type peer,
+                            Gate gate = {},
+                            std::span<const typename Socket::endpoint_type> silent = {}) {
   using steady = std::chrono::steady_clock;
   constexpr bool wants_tx_time =
-      requires { s.on_transmit_time(std::uint32_t{}, proto::sys_nanoseconds{}); };
+      requires { s.on_transmit_time(std::uint32_t{}, proto::sys_nanoseconds{}); } &&
+      requires { sock.transmit_time(std::uint32_t{}); };
   // Room for any datagram the protocols accept; longer ones reach the session as truncated.
   std::array<std::uint8_t, 2048> buf;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> tx_pending;  // socket send id, tag

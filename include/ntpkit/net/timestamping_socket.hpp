@@ -43,6 +43,7 @@ struct received_datagram {
 /// UDP socket with kernel timestamps.
 class NTPKIT_API timestamping_socket {
  public:
+  using endpoint_type = udp::endpoint;
   /// Opens an unbound socket of `protocol` (the kernel picks the port at the first send).
   static result<timestamping_socket> open(const asio::any_io_executor& ex,
                                           const udp& protocol);
